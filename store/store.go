@@ -36,8 +36,9 @@ func init() {
 
 // Store is the database behind pme.
 type Store struct {
-	db      *sqlx.DB
-	backend string
+	db         *sqlx.DB
+	backend    string
+	sqlitePath string // the database file, for SQLite
 }
 
 // Open connects to the database named by url ("sqlite:/path/pme.db" or "postgres://…") and applies
@@ -62,7 +63,7 @@ func connect(ctx context.Context, dbURL string) (*Store, error) {
 	driver := "postgres"
 	if backend == SQLite {
 		driver = "sqlite"
-		if err := os.MkdirAll(filepath.Dir(strings.TrimPrefix(strings.SplitN(dsn, "?", 2)[0], "file:")), 0o700); err != nil {
+		if err := createPrivate(sqliteFile(dsn)); err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
 	}
@@ -79,7 +80,25 @@ func connect(ctx context.Context, dbURL string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w (is it running, and is the URL right?)", backend, err)
 	}
-	return &Store{db: db, backend: backend}, nil
+	s := &Store{db: db, backend: backend}
+	if backend == SQLite {
+		s.sqlitePath = sqliteFile(dsn)
+	}
+	return s, nil
+}
+
+// createPrivate creates the SQLite file readable by its owner only before the driver creates it
+// with looser permissions: it holds children's personal data. SQLite gives its -wal and -shm files
+// the same permissions.
+func createPrivate(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // parseURL maps the user's database URL to a backend and the driver's DSN.
