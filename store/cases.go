@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"pme"
+)
+
+// Rows per multi-row INSERT: well under both backends' limits on bound parameters (SQLite 32,766,
+// PostgreSQL 65,535) at 14 columns, and few enough round trips for 100,000 cases.
+const caseBatch = 500
+
+const caseColumns = `id, pupil_id, upn, status, severity, laestab, plan, letter_due, vulnerable, fingerprint,
+	first_flagged, last_changed, closed_on, close_reason`
+
+// Cases returns every case, closed ones included, ordered by pupil, with its findings and rules.
+func (s *Store) Cases(ctx context.Context) ([]pme.Case, error) {
+	var cases []pme.Case
+	if err := s.db.SelectContext(ctx, &cases, `SELECT `+caseColumns+` FROM cases ORDER BY pupil_id`); err != nil {
+		return nil, fmt.Errorf("load cases: %w", err)
+	}
+	var findings []findingRow
+	if err := s.db.SelectContext(ctx, &findings,
+		`SELECT case_id, position, rule, severity, explanation, laestab FROM case_finding ORDER BY case_id, position`); err != nil {
+		return nil, fmt.Errorf("load case findings: %w", err)
+	}
+	at := make(map[string]int, len(cases))
+	for i := range cases {
+		at[cases[i].ID] = i
+	}
+	for _, f := range findings {
+		i, ok := at[f.CaseID]
+		if !ok {
+			continue
+		}
+		c := &cases[i]
+		c.Findings = append(c.Findings, pme.Finding{Rule: f.Rule, Severity: f.Severity, Explanation: f.Explanation, LAESTAB: f.LAESTAB})
+		c.Rules = append(c.Rules, f.Rule)
+	}
+	return cases, nil
+}
+
+type findingRow struct {
+	CaseID      string `db:"case_id"`
+	Position    int    `db:"position"`
+	Rule        string `db:"rule"`
+	Severity    string `db:"severity"`
+	Explanation string `db:"explanation"`
+	LAESTAB     string `db:"laestab"`
+}
+
+// SaveCases writes the cases (inserted or updated by id, their findings replaced) and appends
+// the events, in one transaction, and records that the rules ran on runDate.
+func (s *Store) SaveCases(ctx context.Context, cases []pme.Case, events []pme.CaseEvent, runDate pme.Date) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		for start := 0; start < len(cases); start += caseBatch {
+			batch := cases[start:min(start+caseBatch, len(cases))]
+			if err := upsertCases(ctx, tx, batch); err != nil {
+				return err
+			}
+			if err := replaceFindings(ctx, tx, batch); err != nil {
+				return err
+			}
+		}
+		if err := insertEvents(ctx, tx, events); err != nil {
+			return err
+		}
+		return recordFlagRun(ctx, tx, cases, runDate)
+	})
+	if err != nil {
+		return fmt.Errorf("save cases: %w", err)
+	}
+	return nil
+}
+
+func upsertCases(ctx context.Context, tx *sqlx.Tx, cases []pme.Case) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO cases (` + caseColumns + `) VALUES `)
+	args := make([]any, 0, len(cases)*14)
+	for i, c := range cases {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, c.ID, c.PupilID, c.UPN, c.Status, c.Severity, c.LAESTAB, c.Plan, c.LetterDue,
+			c.Vulnerable, c.Fingerprint, c.FirstFlagged, c.LastChanged, c.ClosedOn, c.CloseReason)
+	}
+	q.WriteString(` ON CONFLICT (id) DO UPDATE SET pupil_id = excluded.pupil_id, upn = excluded.upn,
+		status = excluded.status, severity = excluded.severity, laestab = excluded.laestab, plan = excluded.plan,
+		letter_due = excluded.letter_due, vulnerable = excluded.vulnerable, fingerprint = excluded.fingerprint,
+		first_flagged = excluded.first_flagged, last_changed = excluded.last_changed,
+		closed_on = excluded.closed_on, close_reason = excluded.close_reason`)
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q.String()), args...); err != nil {
+		return fmt.Errorf("upsert cases: %w", err)
+	}
+	return nil
+}
+
+// replaceFindings deletes the cases' findings and inserts today's.
+func replaceFindings(ctx context.Context, tx *sqlx.Tx, cases []pme.Case) error {
+	ids := make([]any, len(cases))
+	for i, c := range cases {
+		ids[i] = c.ID
+	}
+	del := `DELETE FROM case_finding WHERE case_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(del), ids...); err != nil {
+		return fmt.Errorf("delete case findings: %w", err)
+	}
+	var rows []any
+	n := 0
+	for _, c := range cases {
+		for pos, f := range c.Findings {
+			rows = append(rows, c.ID, pos, f.Rule, f.Severity, f.Explanation, f.LAESTAB)
+			n++
+		}
+	}
+	const cols = 6
+	for start := 0; start < n; start += caseBatch * 2 {
+		end := min(start+caseBatch*2, n)
+		q := `INSERT INTO case_finding (case_id, position, rule, severity, explanation, laestab) VALUES ` + values(end-start, cols)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), rows[start*cols:end*cols]...); err != nil {
+			return fmt.Errorf("insert case findings: %w", err)
+		}
+	}
+	return nil
+}
+
+func insertEvents(ctx context.Context, tx *sqlx.Tx, events []pme.CaseEvent) error {
+	const cols = 4
+	for start := 0; start < len(events); start += caseBatch * 2 {
+		batch := events[start:min(start+caseBatch*2, len(events))]
+		args := make([]any, 0, len(batch)*cols)
+		for _, e := range batch {
+			args = append(args, e.CaseID, e.Date, e.Status, e.Note)
+		}
+		q := `INSERT INTO case_event (case_id, day, status, note) VALUES ` + values(len(batch), cols)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("insert case events: %w", err)
+		}
+	}
+	return nil
+}
+
+// recordFlagRun notes the day the rules ran and how many cases were not closed.
+func recordFlagRun(ctx context.Context, tx *sqlx.Tx, cases []pme.Case, day pme.Date) error {
+	if day.IsZero() {
+		return nil
+	}
+	open := 0
+	for _, c := range cases {
+		if c.Status != pme.CaseClosed {
+			open++
+		}
+	}
+	q := `INSERT INTO flag_run (day, cases) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET cases = excluded.cases`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), day, open); err != nil {
+		return fmt.Errorf("record flag run: %w", err)
+	}
+	return nil
+}
+
+// values returns "(?, ?), (?, ?)" for rows rows of cols columns.
+func values(rows, cols int) string {
+	row := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	return row + strings.Repeat(", "+row, rows-1)
+}
+
+// CaseEvents returns a case's history, oldest first.
+func (s *Store) CaseEvents(ctx context.Context, caseID string) ([]pme.CaseEvent, error) {
+	var evs []pme.CaseEvent
+	q := s.db.Rebind(`SELECT case_id, day, status, note FROM case_event WHERE case_id = ? ORDER BY id`)
+	if err := s.db.SelectContext(ctx, &evs, q, caseID); err != nil {
+		return nil, fmt.Errorf("load case events: %w", err)
+	}
+	return evs, nil
+}
+
+// CaseEventsSince returns every case's status changes dated after the given day, oldest first:
+// what is new, changed or closed since the last report.
+func (s *Store) CaseEventsSince(ctx context.Context, after pme.Date) ([]pme.CaseEvent, error) {
+	var evs []pme.CaseEvent
+	if after.IsZero() {
+		after = pme.NewDate(1900, 1, 1) // no report yet: everything is since (year 1 would be the zero Date, NULL)
+	}
+	q := s.db.Rebind(`SELECT case_id, day, status, note FROM case_event WHERE day > ? ORDER BY id`)
+	if err := s.db.SelectContext(ctx, &evs, q, after); err != nil {
+		return nil, fmt.Errorf("load case events: %w", err)
+	}
+	return evs, nil
+}
+
+// LastFlagDate returns the latest run date the rules ran for; ok is false when they never ran.
+func (s *Store) LastFlagDate(ctx context.Context) (day pme.Date, ok bool, err error) {
+	if err := s.db.GetContext(ctx, &day, `SELECT MAX(day) FROM flag_run`); err != nil {
+		return pme.Date{}, false, fmt.Errorf("last flag date: %w", err)
+	}
+	return day, !day.IsZero(), nil
+}
+
+// LastReportDate returns the latest day a flagged-case report was recorded for; ok is false when
+// none was. A report rewritten on the same day should ask ReportBefore instead.
+func (s *Store) LastReportDate(ctx context.Context) (day pme.Date, ok bool, err error) {
+	if err := s.db.GetContext(ctx, &day, `SELECT MAX(day) FROM report`); err != nil {
+		return pme.Date{}, false, fmt.Errorf("last report date: %w", err)
+	}
+	return day, !day.IsZero(), nil
+}
+
+// ReportBefore returns the latest report day before the given one: "since the last report" for a
+// report written, or written again, on that day.
+func (s *Store) ReportBefore(ctx context.Context, before pme.Date) (day pme.Date, ok bool, err error) {
+	q := s.db.Rebind(`SELECT MAX(day) FROM report WHERE day < ?`)
+	if err := s.db.GetContext(ctx, &day, q, before); err != nil {
+		return pme.Date{}, false, fmt.Errorf("last report date: %w", err)
+	}
+	return day, !day.IsZero(), nil
+}
+
+// RecordReport records that the report for date was written, with its files; writing it again on
+// the same date replaces the record.
+func (s *Store) RecordReport(ctx context.Context, date pme.Date, files []string) error {
+	q := s.db.Rebind(`INSERT INTO report (day, files) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET files = excluded.files`)
+	if _, err := s.db.ExecContext(ctx, q, date, strings.Join(files, "\n")); err != nil {
+		return fmt.Errorf("record report: %w", err)
+	}
+	return nil
+}
