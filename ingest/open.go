@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -174,12 +173,6 @@ func (e *wrappedFileError) Error() string { return e.FileError.Error() + " (" + 
 
 // Unwrap returns both the FileError and its cause.
 func (e *wrappedFileError) Unwrap() []error { return []error{e.FileError, e.err} }
-
-// isFileError reports whether err is (or wraps) a *pme.FileError.
-func isFileError(err error) bool {
-	var fe *pme.FileError
-	return errors.As(err, &fe)
-}
 
 // sizeText writes a byte count the way a school office reads it.
 func sizeText(n int64) string {

@@ -217,6 +217,80 @@ func TestXLSXMatchesExcelize(t *testing.T) {
 	}
 }
 
+// The sheet scanner's XML, case by case: what other writers than Excel put in sheetData, and the
+// damage that must stop a file rather than lose its rows quietly.
+func TestSheetScanner(t *testing.T) {
+	tests := []struct {
+		name    string
+		rows    string
+		want    string
+		wantErr string // a phrase of the FILE_UNREADABLE message; "" for none
+	}{
+		{name: "prefixed elements, no r attributes",
+			rows: `<x:row><x:c t="s"><x:v>0</x:v></x:c><x:c><x:v>1.5</x:v></x:c></x:row><x:row/><x:row><x:c/><x:c t="s"><x:v>1</x:v></x:c></x:row>`,
+			want: "1: UPN | 1.5#\n3:  | Sample\n"},
+		{name: "comments, CDATA, entities, line ends",
+			rows: `<!-- made by an MIS --><row r="2"><c r="B2" t="inlineStr"><is><t><![CDATA[a<b]]> &amp; &#233;</t></is></c>` +
+				`<c r="C2" t="inlineStr"><is><t xml:space="preserve">x` + "\r\n" + `y_x000D_` + "\n" + `z</t></is></c></row>`,
+			want: "2:  | a<b & é | x\\ny\\nz\n"},
+		{name: "rich text with a phonetic run, attributes in single quotes",
+			rows: `<row r='1'><c r='A1' t='inlineStr'><is><r><t>Nguy</t></r><r><t>ễn</t></r><rPh sb="0" eb="1"><t>ignored</t></rPh></is></c>` +
+				`<c r="B1" t="b"><v>0</v></c><c r="C1" t="str"><f>A1</f><v>Nguyễn</v></c><c r="D1"><v> 7 </v></c></row>`,
+			want: "1: Nguyễn | FALSE | Nguyễn | 7#\n"},
+		{name: "inline string without its type", rows: `<row r="1"><c r="A1"><is><t>123</t></is></c></row>`, want: "1: 123\n"},
+		{name: "gaps and blank rows", rows: `<row r="3"><c r="C3" t="s"><v>0</v></c></row><row r="9"><c r="A9"><f>X</f></c></row><row r="12"><c r="A12" t="s"><v>1</v></c></row>`,
+			want: "3:  |  | UPN\n12: Sample\n"},
+		{name: "empty sheet", rows: ``, want: ""},
+		{name: "row numbers going back", rows: `<row r="5"><c r="A5"><v>1</v></c></row><row r="4"><c r="A4"><v>1</v></c></row>`,
+			want: "5: 1#\n", wantErr: "damaged (after row 5)"},
+		{name: "shared string out of range", rows: `<row r="1"><c r="A1" t="s"><v>7</v></c></row>`, wantErr: "damaged"},
+		{name: "column past XFD", rows: `<row r="1"><c r="XFE1"><v>1</v></c></row>`, wantErr: "damaged"},
+		{name: "truncated XML", rows: `<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2`, want: "1: 1#\n", wantErr: "damaged"},
+		{name: "row not closed", rows: `<row r="1"><c r="A1"><v>1</v></c><row r="2"><c r="A2"><v>2</v></c></row>`, wantErr: "damaged"},
+		{name: "DOCTYPE refused", rows: `<!DOCTYPE x [<!ENTITY a "b">]><row r="1"><c r="A1"><v>1</v></c></row>`, wantErr: "damaged"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			xml := sheetXML(tc.rows)
+			if strings.HasSuffix(tc.rows, "<v>2") {
+				xml = strings.TrimSuffix(xml, "</sheetData></worksheet>") // cut off mid-cell
+			}
+			b := buildXLSXParts(t, map[string]string{"xl/worksheets/sheet1.xml": xml}, []testSheet{{name: "S"}},
+				[]string{"UPN", "Sample"}, false, nil)
+			wb, err := OpenReader(bytes.NewReader(b), int64(len(b)), "scan.xlsx", DefaultLimits)
+			must(t, err)
+			defer wb.Close()
+			it, err := wb.Rows("S")
+			must(t, err)
+			defer it.Close()
+			var got strings.Builder
+			for it.Next() {
+				fmt.Fprintf(&got, "%d:", it.Num())
+				for i, c := range it.Row() {
+					if i > 0 {
+						got.WriteString(" |")
+					}
+					got.WriteString(" " + strings.ReplaceAll(c.Value, "\n", `\n`))
+					if c.Number {
+						got.WriteString("#")
+					}
+				}
+				got.WriteString("\n")
+			}
+			if got.String() != tc.want {
+				t.Errorf("rows =\n%s\nwant\n%s", got.String(), tc.want)
+			}
+			if tc.wantErr == "" {
+				if it.Err() != nil {
+					t.Fatalf("Err = %v, want nil", it.Err())
+				}
+				return
+			}
+			checkFileError(t, it.Err(), pme.CodeFileUnreadable, tc.wantErr)
+		})
+	}
+}
+
 func TestOpenRejects(t *testing.T) {
 	tests := []struct {
 		file     string
@@ -233,6 +307,7 @@ func TestOpenRejects(t *testing.T) {
 		{"xml-spreadsheet-2003.xml", pme.CodeFileFormat, "XML"},
 		{"truncated.xlsx", pme.CodeFileUnreadable, "damaged"},
 		{"binary-workbook.xlsb", pme.CodeFileFormat, "Excel Binary Workbook"},
+		{"web-archive.xls", pme.CodeFileFormat, "web page (HTML)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -496,6 +571,8 @@ func readerTestdata(t *testing.T) map[string][]byte {
 		}),
 		// Old Excel for Mac saves "CSV (Macintosh)" with a bare CR at the end of each line.
 		"mac-cr-lines.csv": []byte("UPN,Surname\r\rB801200005001,Chlo\xe9\r"),
+		"web-archive.xls": []byte("MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"----=_NextPart\"\r\n\r\n------=_NextPart\r\n" +
+			"Content-Type: text/html; charset=\"utf-8\"\r\n\r\n<html><table><tr><td>UPN</td></tr></table></html>\r\n"),
 		"binary-workbook.xlsb": zipBytes(t, []zipPart{
 			{name: "[Content_Types].xml", body: `<Types/>`},
 			{name: "xl/workbook.bin", body: "\x83\x01\x00"},

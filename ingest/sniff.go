@@ -74,6 +74,8 @@ func sniffMarkup(head []byte) (sniffKind, bool) {
 	switch {
 	case strings.HasPrefix(lower, "%pdf"):
 		return kindPDF, true
+	case strings.HasPrefix(lower, "mime-version:"):
+		return kindHTML, true // a single-file web page (.mht), which Excel and some MIS save as .xls
 	case strings.HasPrefix(lower, `{\rtf`):
 		return kindRTF, true
 	case strings.HasPrefix(lower, "<?xml"):

@@ -219,11 +219,10 @@ func readSharedStrings(f *zip.File) ([]string, error) {
 	defer rc.Close()
 	d := xml.NewDecoder(bufio.NewReaderSize(rc, 64<<10))
 	var (
-		sst               []string
-		text              []byte
-		inSI, inT, inRPh  bool
-		depthErr          error
-		opened, closedSST bool
+		sst                  []string
+		text                 []byte
+		inSI, inT, inRPh     bool
+		started, endedProper bool
 	)
 	for {
 		tok, err := d.RawToken()
@@ -235,7 +234,7 @@ func readSharedStrings(f *zip.File) ([]string, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			opened = true
+			started = true
 			switch t.Name.Local {
 			case "si":
 				inSI, text = true, text[:0]
@@ -256,7 +255,7 @@ func readSharedStrings(f *zip.File) ([]string, error) {
 			case "rPh":
 				inRPh = false
 			case "sst":
-				closedSST = true
+				endedProper = true
 			}
 		case xml.CharData:
 			if inT && !inRPh {
@@ -264,10 +263,12 @@ func readSharedStrings(f *zip.File) ([]string, error) {
 			}
 		}
 	}
-	if opened && !closedSST {
-		depthErr = errors.New("shared strings end before </sst>")
+	// RawToken does not check that the document is complete; a table cut short would shift no
+	// index, but would leave later cells pointing past its end, so say so here.
+	if started && !endedProper {
+		return nil, errors.New("shared strings end before </sst>")
 	}
-	return sst, depthErr
+	return sst, nil
 }
 
 // xlsxRows is the RowIter of one sheet.
@@ -407,12 +408,18 @@ func (s *sheetScanner) element(inRow *bool) (bool, error) {
 	case "sheetData":
 		if s.closing {
 			s.done = true
+			if *inRow {
+				return false, errors.New("row not closed")
+			}
 			return false, nil
 		}
 	case "row":
 		if s.closing {
 			*inRow = false
 			return true, nil
+		}
+		if *inRow {
+			return false, errors.New("row not closed")
 		}
 		n := s.num + 1
 		if len(s.attrR) > 0 {
