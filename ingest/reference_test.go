@@ -329,3 +329,34 @@ func writeContactsXLSX(path string) error {
 	}
 	return f.SaveAs(path)
 }
+
+// BenchmarkParseSchools reads a GIAS extract the size of all of England: 50,000 establishments
+// under the real header, in Windows-1252.
+func BenchmarkParseSchools(b *testing.B) {
+	head, err := os.ReadFile(referencePath("gias-cp1252-all-columns.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := strings.SplitN(string(head), "\r\n", 3)
+	var sb strings.Builder
+	sb.WriteString(lines[0] + "\r\n")
+	row := lines[1]
+	const n = 50_000
+	for i := 0; i < n; i++ {
+		sb.WriteString(strings.Replace(row, `"151001"`, fmt.Sprintf(`"%06d"`, 100000+i), 1) + "\r\n")
+	}
+	data := sb.String()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		wb, err := OpenReader(strings.NewReader(data), int64(len(data)), "edubasealldata.csv", DefaultLimits)
+		if err != nil {
+			b.Fatal(err)
+		}
+		schools, issues, err := ParseSchools(wb)
+		wb.Close()
+		if err != nil || len(schools) != n || len(issues) != 0 {
+			b.Fatalf("schools = %d, issues = %d, err = %v", len(schools), len(issues), err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}

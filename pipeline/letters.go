@@ -1,0 +1,257 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"pme"
+	"pme/match"
+	"pme/reports"
+	"pme/rules"
+)
+
+// LettersSummary is `pme letters --json` (cli.md).
+type LettersSummary struct {
+	Letters     []LetterSummary       `json:"letters"`
+	NotProduced []reports.NotProduced `json:"not_produced"`
+	Dir         string                `json:"dir,omitempty"`      // out/letters/YYYY-MM-DD
+	Manifest    string                `json:"manifest,omitempty"` // the day's manifest.csv
+}
+
+// LetterSummary is one letter made in this run.
+type LetterSummary struct {
+	LetterID string `json:"letter_id"`
+	UPN      string `json:"upn"`
+	LAESTAB  string `json:"laestab"`
+	File     string `json:"file"` // relative to the data folder
+	SHA256   string `json:"sha256"`
+}
+
+// letterConfig maps the configuration file's letters section.
+func (e *Env) letterConfig() reports.LetterConfig {
+	l := e.Config.Letters
+	return reports.LetterConfig{Council: l.Council, Service: l.Service, Address: l.Address,
+		Signatory:       reports.LetterSignatory{Name: l.Signatory.Name, Role: l.Signatory.Role},
+		ReplySchoolDays: l.ReplySchoolDays, TemplatePath: l.Template, FontPath: l.Font}
+}
+
+// letterTools loads and checks the template and font before any letter is made: a template with a
+// mistake is refused with its line and the reason.
+func (e *Env) letterTools() (*reports.LetterTemplate, *reports.LetterFont, error) {
+	cfg := e.letterConfig()
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, UsageError{err.Error()}
+	}
+	t, err := reports.LoadLetterTemplate(cfg.TemplatePath)
+	if err != nil {
+		return nil, nil, UsageError{err.Error()}
+	}
+	font := reports.DefaultLetterFont()
+	if cfg.FontPath != "" {
+		if font, err = reports.LoadLetterFont(cfg.FontPath); err != nil {
+			return nil, nil, UsageError{err.Error()}
+		}
+	}
+	return t, font, nil
+}
+
+// Letters writes the assurance letters that are due: one per provision episode of each pupil on
+// an open CP or CIN plan with an active reduced timetable or AP placement. A rerun makes none; a
+// letter that cannot be made is listed with what is missing and made on a later run once it is
+// loaded. Each letter is written, then recorded: a crash between the two rewrites the same file
+// (its id comes from the episode) on the next run.
+func (e *Env) Letters(ctx context.Context) (LettersSummary, error) {
+	sum := LettersSummary{Letters: []LetterSummary{}, NotProduced: []reports.NotProduced{}}
+	tmpl, font, err := e.letterTools()
+	if err != nil {
+		return sum, err
+	}
+	cal, err := e.Calendar(ctx)
+	if err != nil {
+		return sum, err
+	}
+	candidates, err := e.letterCandidates(ctx)
+	if err != nil {
+		return sum, err
+	}
+	issued, err := e.Store.Letters(ctx, pme.Date{})
+	if err != nil {
+		return sum, err
+	}
+	cfg := e.letterConfig()
+	plan := reports.PlanLetters(reports.LetterRun{
+		Today:      e.Today,
+		ReplyBy:    cal.AddSchoolDays(e.Today, cfg.ReplySchoolDays),
+		Config:     cfg,
+		Candidates: candidates,
+		Issued:     issued,
+	})
+	notProduced := plan.NotProduced
+	bar := e.progress(len(plan.Due), "letters")
+	for i := range plan.Due {
+		l := &plan.Due[i]
+		pdf, err := reports.MakeLetter(tmpl, font, l)
+		var glyph *reports.MissingGlyphError
+		if errors.As(err, &glyph) {
+			notProduced = append(notProduced, reports.NotProducedFor(*l, err))
+			continue
+		}
+		if err != nil {
+			return sum, fmt.Errorf("letter %s: %w", l.ID, err)
+		}
+		l.File = reports.LetterPath(*l)
+		if err := reports.WriteFileAtomic(e.Path(filepath.FromSlash(l.File)), func(w io.Writer) error {
+			_, err := w.Write(pdf)
+			return err
+		}); err != nil {
+			return sum, err
+		}
+		l.Created = e.now()
+		if err := e.Store.RecordLetter(ctx, *l); err != nil {
+			return sum, err
+		}
+		sum.Letters = append(sum.Letters, LetterSummary{LetterID: l.ID, UPN: l.UPN, LAESTAB: l.LAESTAB, File: l.File, SHA256: l.SHA256})
+		bar.Add(1)
+	}
+	bar.Finish()
+	sum.NotProduced = append(sum.NotProduced, notProduced...)
+
+	// The day's manifest lists every letter made today (earlier runs' too) and what could not be.
+	today, err := e.Store.Letters(ctx, e.Today)
+	if err != nil {
+		return sum, err
+	}
+	made := today[:0:0]
+	for _, l := range today {
+		if l.Date.Equal(e.Today) {
+			made = append(made, l)
+		}
+	}
+	if len(made) > 0 || len(notProduced) > 0 {
+		sum.Dir = filepath.Join(OutDir, "letters", e.Today.String())
+		sum.Manifest = filepath.Join(sum.Dir, "manifest.csv")
+		if err := reports.WriteManifest(e.Path(sum.Manifest), reports.ManifestRows(made, notProduced)); err != nil {
+			return sum, err
+		}
+	}
+	e.log().Info("letters", "made", len(sum.Letters), "not_produced", len(sum.NotProduced), "already_sent", plan.AlreadySent)
+
+	// The day's flagged-case report lists the letters: write it again now they are made.
+	if _, err := e.writeReport(ctx, letterRows(made, notProduced)); err != nil {
+		return sum, err
+	}
+	return sum, nil
+}
+
+// letterRows turns the day's letters into the report's Letters sheet.
+func letterRows(made []pme.Letter, notProduced []reports.NotProduced) []reports.LetterRow {
+	rows := []reports.LetterRow{}
+	for _, l := range made {
+		rows = append(rows, reports.LetterRow{LetterID: l.ID, UPN: l.UPN, Pupil: l.Data.Pupil.Name, LAESTAB: l.LAESTAB,
+			School: l.Data.School.Name, Status: reports.LetterProduced, Detail: l.File})
+	}
+	for _, n := range notProduced {
+		rows = append(rows, reports.LetterRow{UPN: n.UPN, Pupil: n.Pupil, LAESTAB: n.LAESTAB, School: n.School,
+			Status: reports.LetterNotProduced, Detail: n.Reason})
+	}
+	return rows
+}
+
+// lettersMadeOn lists the letters recorded on a day, for the report written before the letters step.
+func (e *Env) lettersMadeOn(ctx context.Context, day pme.Date) ([]reports.LetterRow, error) {
+	ls, err := e.Store.Letters(ctx, day)
+	if err != nil {
+		return nil, err
+	}
+	var made []pme.Letter
+	for _, l := range ls {
+		if l.Date.Equal(day) {
+			made = append(made, l)
+		}
+	}
+	return letterRows(made, nil), nil
+}
+
+// letterCandidates runs the rules and returns, for each pupil with a letter due, each active
+// provision with the plan, school, contact and provider the letter needs.
+func (e *Env) letterCandidates(ctx context.Context) ([]reports.LetterCandidate, error) {
+	cfg, err := e.RulesConfig()
+	if err != nil {
+		return nil, err
+	}
+	cal, err := e.Calendar(ctx)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := e.Facts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := e.caseContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []reports.LetterCandidate
+	for _, r := range rules.Evaluate(facts, cal, cfg, e.Today) {
+		if !r.LetterDue {
+			continue
+		}
+		plan, ok := d.openPlan(r.PupilID, e.Today)
+		if !ok || (plan.Plan.PlanType != pme.PlanCP && plan.Plan.PlanType != pme.PlanCIN) {
+			// LAC with a CP/CIN plan too: openPlan ranks CP and CIN first, so this is a guard.
+			continue
+		}
+		pupil := d.pupils[r.PupilID].Pupil
+		for _, t := range r.Timetables {
+			t := t
+			out = append(out, d.candidate(pupil, plan.Plan, t.LAESTAB, &t.Timetable, nil))
+		}
+		for _, p := range r.Placements {
+			p := p
+			c := d.candidate(pupil, plan.Plan, p.LAESTAB, nil, &p.Placement)
+			if prov, ok := match.Provider(p.Placement, d.providers); ok {
+				c.Provider = &prov
+			}
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (d *caseData) candidate(p pme.Pupil, plan pme.Plan, laestab string, t *pme.Timetable, pl *pme.Placement) reports.LetterCandidate {
+	c := reports.LetterCandidate{Pupil: p, Plan: plan, LAESTAB: laestab, Timetable: t, Placement: pl}
+	if s, ok := d.schools[laestab]; ok {
+		c.School = &s
+	}
+	if ct, ok := d.contacts[laestab]; ok {
+		c.Contact = &ct
+	}
+	return c
+}
+
+// Reprint prints a recorded letter again, byte for byte, to its recorded file, and returns the
+// file's path relative to the data folder.
+func (e *Env) Reprint(ctx context.Context, id string) (string, error) {
+	l, err := e.Store.Letter(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("reprint %s: %w (see the letters manifest for letter ids)", id, err)
+	}
+	_, font, err := e.letterTools()
+	if err != nil {
+		return "", err
+	}
+	pdf, err := reports.ReprintLetter(*l, font)
+	if err != nil {
+		return "", err
+	}
+	if err := reports.WriteFileAtomic(e.Path(filepath.FromSlash(l.File)), func(w io.Writer) error {
+		_, err := w.Write(pdf)
+		return err
+	}); err != nil {
+		return "", err
+	}
+	return l.File, nil
+}

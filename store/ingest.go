@@ -1,0 +1,407 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"pme"
+)
+
+// flushRows is how many records (or issues) a FileTx gathers before writing them: large enough that
+// a 1,000,000-row file costs a few hundred round trips, small enough that memory stays flat.
+const flushRows = 5000
+
+// pupilCacheLimit bounds the pupils a FileTx remembers between flushes; past it the memory is
+// dropped and pupils are looked up again, so a file of any size costs bounded memory.
+const pupilCacheLimit = 200_000
+
+// FileTx is one file being stored, in one database transaction: the file's row, its sheets, pupils,
+// records and issues are committed together or not at all. It implements ingest.Sink (the
+// check is in the tests, so that the store builds without the readers). A FileTx is
+// used by one goroutine; the context given to BeginFile governs the whole transaction.
+type FileTx struct {
+	s        *Store
+	ctx      context.Context
+	tx       *sqlx.Tx
+	w        batchWriter
+	meta     FileMeta
+	fileID   int64
+	received pme.Date
+
+	position int         // sheets started so far
+	sheet    *sheetState // the sheet being read; nil between sheets
+	sheets   []pme.SheetResult
+
+	pending       []pendingRecord // records not yet written; reused between flushes
+	pendingIssues []pme.Issue
+	storeIssues   []pme.Issue // DETAILS_CHANGED warnings, written at Commit
+
+	pupils  pupilCache
+	anyTemp bool // some pupil has a temporary UPN: merges are worth looking for
+	done    bool
+}
+
+// sheetState is what a FileTx knows about the sheet being read.
+type sheetState struct {
+	id       int64
+	res      pme.SheetResult
+	laestabs map[string]bool // schools of the accepted records, in case Schools misses one
+}
+
+// pendingRecord holds a copy of a record and its detail, because the caller reuses both.
+type pendingRecord struct {
+	rec pme.Record
+	tt  pme.Timetable
+	pl  pme.Placement
+	su  pme.Suspension
+}
+
+// BeginFile opens the transaction that will hold everything from one file and records the file
+// (as still being ingested until Commit). The file's hash must be new: see FindFile.
+func (s *Store) BeginFile(ctx context.Context, meta FileMeta) (*FileTx, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin file: %w", err)
+	}
+	ft := &FileTx{s: s, ctx: ctx, tx: tx, meta: meta, received: pme.DateOf(meta.Received)}
+	if err := ft.begin(); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("begin file: %w", err)
+	}
+	return ft, nil
+}
+
+func (ft *FileTx) begin() error {
+	id, err := insertFile(ft.ctx, ft.tx, ft.meta, "ingesting")
+	if err != nil {
+		return err
+	}
+	ft.fileID = id
+	ft.pupils.reset()
+	if err := ft.tx.GetContext(ft.ctx, &ft.anyTemp, `SELECT EXISTS (SELECT 1 FROM pupil WHERE is_temp)`); err != nil {
+		return fmt.Errorf("look for temporary UPNs: %w", err)
+	}
+	if ft.s.backend == Postgres {
+		ft.w, err = newPGWriter(ft)
+	} else {
+		ft.w, err = newSQLiteWriter(ft)
+	}
+	return err
+}
+
+// FileID returns the id of the file's row.
+func (ft *FileTx) FileID() int64 { return ft.fileID }
+
+// StartSheet records the start of a sheet.
+func (ft *FileTx) StartSheet(res pme.SheetResult) error {
+	if ft.sheet != nil {
+		return fmt.Errorf("start sheet %q: sheet %q has not ended", res.Sheet, ft.sheet.res.Sheet)
+	}
+	if err := ft.flush(); err != nil {
+		return err
+	}
+	ft.position++
+	var id int64
+	const q = `INSERT INTO file_sheet (file_id, position, sheet, return_type, header_row)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`
+	if err := ft.tx.GetContext(ft.ctx, &id, ft.tx.Rebind(q), ft.fileID, ft.position, res.Sheet,
+		string(res.ReturnType), res.HeaderRow); err != nil {
+		return fmt.Errorf("start sheet: %w", err)
+	}
+	ft.sheet = &sheetState{id: id, res: res, laestabs: map[string]bool{}}
+	return nil
+}
+
+// Records takes a batch of accepted rows of the current sheet. They are copied: the caller may
+// reuse the slice and the details it points to.
+func (ft *FileTx) Records(batch []pme.Record) error {
+	if ft.sheet == nil {
+		return errors.New("store records: no sheet started")
+	}
+	for i := range batch {
+		if err := ft.add(&batch[i]); err != nil {
+			return err
+		}
+		if len(ft.pending) >= flushRows {
+			if err := ft.flushRecords(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (ft *FileTx) add(r *pme.Record) error {
+	ft.pending = append(ft.pending, pendingRecord{})
+	p := &ft.pending[len(ft.pending)-1]
+	p.rec = *r
+	p.rec.Timetable, p.rec.Placement, p.rec.Suspension = nil, nil, nil
+	ok := false
+	switch r.Type {
+	case pme.ReducedTimetable:
+		if ok = r.Timetable != nil; ok {
+			p.tt = *r.Timetable
+		}
+	case pme.AlternativeProvision:
+		if ok = r.Placement != nil; ok {
+			p.pl = *r.Placement
+		}
+	case pme.Suspensions:
+		if ok = r.Suspension != nil; ok {
+			p.su = *r.Suspension
+		}
+	}
+	if !ok {
+		ft.pending = ft.pending[:len(ft.pending)-1]
+		return fmt.Errorf("store records: row %d of type %q has no detail of its type", r.Row, r.Type)
+	}
+	ft.sheet.laestabs[r.LAESTAB] = true
+	return nil
+}
+
+// Issues takes a batch of row issues of the current sheet, copied.
+func (ft *FileTx) Issues(batch []pme.Issue) error {
+	ft.pendingIssues = append(ft.pendingIssues, batch...)
+	if len(ft.pendingIssues) >= flushRows {
+		return ft.flushIssues()
+	}
+	return nil
+}
+
+// EndSheet writes what is left of the sheet, records its counts and, for a snapshot type, makes the
+// sheet the current list of each school it speaks for (see replaceSnapshot).
+func (ft *FileTx) EndSheet(res pme.SheetResult) error {
+	if ft.sheet == nil {
+		return fmt.Errorf("end sheet %q: no sheet started", res.Sheet)
+	}
+	if err := ft.flush(); err != nil {
+		return err
+	}
+	const q = `UPDATE file_sheet SET school = ?, schools = ?, header_row = ?, rows = ?, accepted = ?,
+		rejected = ?, skipped = ? WHERE id = ?`
+	if _, err := ft.tx.ExecContext(ft.ctx, ft.tx.Rebind(q), res.School, joinSchools(res.Schools), res.HeaderRow,
+		res.Rows, res.Accepted, res.Rejected, res.Skipped, ft.sheet.id); err != nil {
+		return fmt.Errorf("end sheet: %w", err)
+	}
+	if res.ReturnType.Snapshot() {
+		if err := ft.replaceSnapshots(res); err != nil {
+			return fmt.Errorf("end sheet: %w", err)
+		}
+	}
+	ft.sheets = append(ft.sheets, res)
+	ft.sheet = nil
+	return nil
+}
+
+// StoreIssues returns the warnings the store itself found (DETAILS_CHANGED), which are stored with
+// the file's issues at Commit.
+func (ft *FileTx) StoreIssues() []pme.Issue { return ft.storeIssues }
+
+// Commit records the file's outcome (pme.FileAccepted or pme.FilePartial) and its counts, and
+// commits everything from the file. On any error nothing from the file is stored.
+func (ft *FileTx) Commit(status string) error {
+	if ft.done {
+		return errors.New("commit file: already finished")
+	}
+	// A refused commit still ends the transaction: on SQLite an open one would hold the only
+	// connection.
+	if status != pme.FileAccepted && status != pme.FilePartial {
+		ft.Rollback()
+		return fmt.Errorf("commit file: status %q, want %s or %s", status, pme.FileAccepted, pme.FilePartial)
+	}
+	if ft.sheet != nil {
+		ft.Rollback()
+		return fmt.Errorf("commit file: sheet %q has not ended", ft.sheet.res.Sheet)
+	}
+	if err := ft.commit(status); err != nil {
+		ft.Rollback()
+		return fmt.Errorf("commit file: %w", err)
+	}
+	return nil
+}
+
+func (ft *FileTx) commit(status string) error {
+	if err := ft.flush(); err != nil {
+		return err
+	}
+	if err := ft.w.writeIssues(ft.storeIssues); err != nil {
+		return err
+	}
+	var rows, accepted, rejected int
+	for _, sh := range ft.sheets {
+		rows, accepted, rejected = rows+sh.Rows, accepted+sh.Accepted, rejected+sh.Rejected
+	}
+	const q = `UPDATE file SET status = ?, rows = ?, accepted = ?, rejected = ? WHERE id = ?`
+	if _, err := ft.tx.ExecContext(ft.ctx, ft.tx.Rebind(q), status, rows, accepted, rejected, ft.fileID); err != nil {
+		return err
+	}
+	if err := ft.w.close(); err != nil {
+		return err
+	}
+	ft.done = true
+	return ft.tx.Commit()
+}
+
+// Rollback abandons the file: nothing from it is stored. It is safe to call after Commit or twice.
+func (ft *FileTx) Rollback() error {
+	if ft.done {
+		return nil
+	}
+	ft.done = true
+	ft.w.close()
+	if err := ft.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("roll back file: %w", err)
+	}
+	return nil
+}
+
+// flush writes every pending record and issue.
+func (ft *FileTx) flush() error {
+	if err := ft.flushRecords(); err != nil {
+		return err
+	}
+	return ft.flushIssues()
+}
+
+func (ft *FileTx) flushIssues() error {
+	if len(ft.pendingIssues) == 0 {
+		return nil
+	}
+	if err := ft.w.writeIssues(ft.pendingIssues); err != nil {
+		return err
+	}
+	ft.pendingIssues = ft.pendingIssues[:0]
+	return nil
+}
+
+// flushRecords resolves the pending records' pupils, writes them, and links temporary UPNs.
+func (ft *FileTx) flushRecords() error {
+	if len(ft.pending) == 0 {
+		return nil
+	}
+	ids, err := ft.resolvePupils()
+	if err != nil {
+		return fmt.Errorf("store pupils: %w", err)
+	}
+	present := map[pme.ReturnType]bool{}
+	for i := range ft.pending {
+		present[ft.pending[i].rec.Type] = true
+	}
+	for _, t := range pme.ReturnTypes {
+		if !present[t] {
+			continue
+		}
+		if err := ft.w.writeRecords(t, ft.pending, ids); err != nil {
+			return fmt.Errorf("store %s records: %w", t, err)
+		}
+	}
+	if ft.anyTemp {
+		if err := ft.linkTemporaryUPNs(ids); err != nil {
+			return fmt.Errorf("link temporary UPNs: %w", err)
+		}
+	}
+	ft.pending = ft.pending[:0]
+	return nil
+}
+
+// batchWriter writes a FileTx's batches in its backend's fastest way: COPY into PostgreSQL,
+// prepared statements into SQLite. It runs inside the FileTx's transaction.
+type batchWriter interface {
+	// lookupPupils returns the stored pupils known by any of these UPNs, current or former.
+	lookupPupils(upns []string) ([]pupilRow, error)
+	// writePupils inserts the new pupils (setting their ids) and updates the changed ones.
+	writePupils(ps []*pupilState) error
+	// writeRecords writes the records of type t among recs, whose pupils are ids[i].
+	writeRecords(t pme.ReturnType, recs []pendingRecord, ids []int64) error
+	writeIssues(is []pme.Issue) error
+	close() error
+}
+
+// recordTable names the table holding each return type's records.
+var recordTable = map[pme.ReturnType]string{
+	pme.ReducedTimetable:     "timetable",
+	pme.AlternativeProvision: "placement",
+	pme.Suspensions:          "suspension",
+}
+
+// replaceSnapshots makes the sheet the current list of its type for each school it speaks for:
+// the school's earlier current rows stop being current, except those of pupils whose row in this
+// sheet was rejected, which stay current marked stale (returns.md, Snapshot detail). A nil return
+// (no rows) so closes the school's list.
+func (ft *FileTx) replaceSnapshots(res pme.SheetResult) error {
+	table := recordTable[res.ReturnType]
+	schools := append([]string(nil), res.Schools...)
+	listed := map[string]bool{}
+	for _, s := range schools {
+		listed[s] = true
+	}
+	for s := range ft.sheet.laestabs {
+		if !listed[s] {
+			schools = append(schools, s)
+		}
+	}
+	for _, school := range schools {
+		kept, err := ft.keptPupils(table, school, res.RejectedPupils[school])
+		if err != nil {
+			return err
+		}
+		if err := ft.closeSnapshot(table, school, kept); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// closeSnapshot retires the school's current rows from earlier sheets, and marks stale those of the
+// kept pupils.
+func (ft *FileTx) closeSnapshot(table, school string, kept []int64) error {
+	q := `UPDATE ` + table + ` SET is_current = FALSE, stale = FALSE
+		WHERE laestab = ? AND is_current AND sheet_id <> ?`
+	args := []any{school, ft.sheet.id}
+	if len(kept) > 0 {
+		frag, arg := ft.s.inList("pupil_id", kept)
+		q += ` AND NOT (` + frag + `)`
+		args = append(args, arg)
+	}
+	if _, err := ft.tx.ExecContext(ft.ctx, ft.tx.Rebind(q), args...); err != nil {
+		return fmt.Errorf("replace %s snapshot: %w", table, err)
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	q = `UPDATE ` + table + ` SET stale = TRUE WHERE laestab = ? AND is_current AND sheet_id <> ?`
+	if _, err := ft.tx.ExecContext(ft.ctx, ft.tx.Rebind(q), school, ft.sheet.id); err != nil {
+		return fmt.Errorf("keep stale %s rows: %w", table, err)
+	}
+	return nil
+}
+
+// keptPupils finds the pupils a school's rejected rows belong to: by UPN (own or former) or, when
+// the row's UPN is unusable or unknown, the pupils with a current row of this type at the school
+// and the same surname, forename and date of birth.
+func (ft *FileTx) keptPupils(table, school string, keys []pme.PupilKey) ([]int64, error) {
+	var ids []int64
+	for _, k := range keys {
+		var found []int64
+		if k.UPN != "" {
+			q := ft.tx.Rebind(`SELECT id FROM pupil WHERE upn = ? UNION SELECT pupil_id FROM former_upn WHERE upn = ?`)
+			if err := ft.tx.SelectContext(ft.ctx, &found, q, k.UPN, k.UPN); err != nil {
+				return nil, fmt.Errorf("find rejected row's pupil: %w", err)
+			}
+		}
+		if len(found) == 0 {
+			q := ft.tx.Rebind(`SELECT DISTINCT r.pupil_id FROM ` + table + ` r JOIN pupil p ON p.id = r.pupil_id
+				WHERE r.laestab = ? AND r.is_current AND r.sheet_id <> ? AND p.name_key = ? AND p.dob = ?`)
+			if err := ft.tx.SelectContext(ft.ctx, &found, q, school, ft.sheet.id,
+				nameKey(k.Surname, k.Forename), k.DOB); err != nil {
+				return nil, fmt.Errorf("find rejected row's pupil by name: %w", err)
+			}
+		}
+		ids = append(ids, found...)
+	}
+	return ids, nil
+}

@@ -1,0 +1,612 @@
+package store_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"pme"
+	"pme/ingest"
+	"pme/store"
+	"pme/store/storetest"
+)
+
+var _ ingest.Sink = (*store.FileTx)(nil)
+
+// Synthetic pupils only.
+const (
+	schoolA = "8012345"
+	schoolB = "8016789"
+)
+
+// upnFor builds a valid permanent UPN (DfE check letter) from a serial number.
+func upnFor(serial int) string {
+	return withCheckLetter(fmt.Sprintf("801234524%03d", serial))
+}
+
+// tempUPNFor builds a valid temporary UPN: its last character is a letter.
+func tempUPNFor(serial int) string {
+	return withCheckLetter(fmt.Sprintf("80123452%03dA", serial%1000))
+}
+
+func withCheckLetter(body string) string {
+	const letters = "ABCDEFGHJKLMNPQRTUVWXYZ"
+	sum := 0
+	for i := 0; i < 12; i++ {
+		c := body[i]
+		v := int(c - '0')
+		if c >= 'A' && c <= 'Z' {
+			v = indexByte(letters, c)
+		}
+		sum += v * (i + 2)
+	}
+	return string(letters[sum%23]) + body
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return 0
+}
+
+type child struct {
+	upn, surname, forename, dob string
+}
+
+func (c child) pupil() pme.Pupil {
+	return pme.Pupil{UPN: c.upn, Surname: c.surname, Forename: c.forename, DOB: pme.MustDate(c.dob)}
+}
+
+func (c child) key() pme.PupilKey {
+	return pme.PupilKey{UPN: c.upn, Surname: c.surname, Forename: c.forename, DOB: pme.MustDate(c.dob)}
+}
+
+var (
+	ada   = child{upnFor(1), "Lovelace", "Ada", "2014-12-10"}
+	bo    = child{upnFor(2), "Nguyễn", "Bảo", "2013-03-04"}
+	cy    = child{upnFor(3), "O'Brien", "Cy", "2012-07-21"}
+	zoe   = child{upnFor(4), "Łukasz", "Zoë", "2011-01-31"}
+	tempy = child{tempUPNFor(5), "Testchild", "Tempa", "2015-05-05"}
+)
+
+func timetable(school string, c child, start string, hours float64) pme.Record {
+	return pme.Record{Type: pme.ReducedTimetable, LAESTAB: school, Pupil: c.pupil(),
+		Timetable: &pme.Timetable{StartDate: pme.MustDate(start), HoursPerWeek: hours, Reason: "MED"}}
+}
+
+func placement(school string, c child, provider string) pme.Record {
+	return pme.Record{Type: pme.AlternativeProvision, LAESTAB: school, Pupil: c.pupil(),
+		Placement: &pme.Placement{ProviderName: provider, StartDate: pme.MustDate("2026-01-05"), HoursAtProvider: 10}}
+}
+
+func suspension(school string, c child, start string, sessions int) pme.Record {
+	return pme.Record{Type: pme.Suspensions, LAESTAB: school, Pupil: c.pupil(),
+		Suspension: &pme.Suspension{Category: pme.CategorySuspension, StartDate: pme.MustDate(start), Sessions: sessions, Reason: "PP"}}
+}
+
+// sheet is one sheet to feed the sink: its records, its issues, and the pupils of its rejected rows.
+type sheet struct {
+	typ      pme.ReturnType
+	name     string
+	schools  []string
+	recs     []pme.Record
+	issues   []pme.Issue
+	rejected map[string][]pme.PupilKey
+}
+
+var received = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+// feed opens a file, feeds its sheets through the Sink methods and returns the open FileTx.
+func feed(t *testing.T, s *store.Store, name string, sheets ...sheet) *store.FileTx {
+	t.Helper()
+	ctx := context.Background()
+	sum := sha256.Sum256([]byte(name))
+	ft, err := s.BeginFile(ctx, store.FileMeta{SHA256: hex.EncodeToString(sum[:]), Name: name, Size: 100,
+		Received: received, DestPath: "archive/2026/03/" + name})
+	if err != nil {
+		t.Fatalf("BeginFile: %v", err)
+	}
+	for _, sh := range sheets {
+		res := pme.SheetResult{Sheet: sh.name, ReturnType: sh.typ, HeaderRow: 1}
+		if err := ft.StartSheet(res); err != nil {
+			t.Fatalf("StartSheet: %v", err)
+		}
+		recs := make([]pme.Record, len(sh.recs))
+		for i, r := range sh.recs {
+			r.Sheet = sh.name
+			if r.Row == 0 {
+				r.Row = i + 2
+			}
+			recs[i] = r
+		}
+		// Two batches, the first slice clobbered afterwards, as the reader reuses its slice.
+		half := len(recs) / 2
+		first := append([]pme.Record(nil), recs[:half]...)
+		if err := ft.Records(first); err != nil {
+			t.Fatalf("Records: %v", err)
+		}
+		for i := range first {
+			first[i] = pme.Record{}
+		}
+		if err := ft.Records(recs[half:]); err != nil {
+			t.Fatalf("Records: %v", err)
+		}
+		if err := ft.Issues(sh.issues); err != nil {
+			t.Fatalf("Issues: %v", err)
+		}
+		res.Schools, res.Accepted, res.RejectedPupils = sh.schools, len(recs), sh.rejected
+		if len(sh.schools) == 1 {
+			res.School = sh.schools[0]
+		}
+		for _, keys := range sh.rejected {
+			res.Rejected += len(keys)
+		}
+		res.Rows = res.Accepted + res.Rejected
+		if err := ft.EndSheet(res); err != nil {
+			t.Fatalf("EndSheet: %v", err)
+		}
+	}
+	return ft
+}
+
+// ingestFile feeds and commits a file.
+func ingestFile(t *testing.T, s *store.Store, name string, sheets ...sheet) *store.FileTx {
+	t.Helper()
+	ft := feed(t, s, name, sheets...)
+	if err := ft.Commit(pme.FileAccepted); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	return ft
+}
+
+func shaOf(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:])
+}
+
+// pupilIDs maps UPNs to pupil ids.
+func pupilIDs(t *testing.T, s *store.Store) map[string]int64 {
+	t.Helper()
+	ps, err := s.Pupils(context.Background())
+	if err != nil {
+		t.Fatalf("Pupils: %v", err)
+	}
+	ids := map[string]int64{}
+	for _, p := range ps {
+		ids[p.UPN] = p.ID
+	}
+	return ids
+}
+
+// currentTimetables describes the current timetables as "school upn hours[ stale]", sorted.
+func currentTimetables(t *testing.T, s *store.Store) []string {
+	t.Helper()
+	upns := map[int64]string{}
+	for upn, id := range pupilIDs(t, s) {
+		upns[id] = upn
+	}
+	tts, err := s.CurrentTimetables(context.Background())
+	if err != nil {
+		t.Fatalf("CurrentTimetables: %v", err)
+	}
+	out := []string{}
+	for _, tt := range tts {
+		d := fmt.Sprintf("%s %s %g", tt.LAESTAB, upns[tt.PupilID], tt.HoursPerWeek)
+		if tt.Stale {
+			d += " stale"
+		}
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func want(lines ...string) []string {
+	sort.Strings(lines)
+	if lines == nil {
+		return []string{}
+	}
+	return lines
+}
+
+func TestIngestCommitAndRollback(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		rt := sheet{typ: pme.ReducedTimetable, name: "Reduced timetables", schools: []string{schoolA},
+			recs:   []pme.Record{timetable(schoolA, ada, "2026-01-05", 10), timetable(schoolA, bo, "2026-01-06", 12.5)},
+			issues: []pme.Issue{{Sheet: "Reduced timetables", Row: 4, Column: "UPN", Value: "X", Code: pme.CodeUPNFormat, Severity: pme.SeverityError, Message: "m"}},
+		}
+		ft := feed(t, s, "rolled-back.csv", rt)
+		if err := ft.Rollback(); err != nil {
+			t.Fatalf("Rollback: %v", err)
+		}
+		if _, err := s.FindFile(ctx, shaOf("rolled-back.csv")); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("FindFile after rollback: err = %v, want ErrNotFound", err)
+		}
+		if got := currentTimetables(t, s); len(got) != 0 {
+			t.Fatalf("timetables after rollback = %v, want none", got)
+		}
+		if got := pupilIDs(t, s); len(got) != 0 {
+			t.Fatalf("pupils after rollback = %v, want none", got)
+		}
+
+		ft = feed(t, s, "kept.csv", rt)
+		if err := ft.Commit(pme.FilePartial); err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+		if err := ft.Rollback(); err != nil {
+			t.Fatalf("Rollback after Commit: %v, want nil", err)
+		}
+		f, err := s.FindFile(ctx, shaOf("kept.csv"))
+		if err != nil {
+			t.Fatalf("FindFile: %v", err)
+		}
+		gotFile := fmt.Sprintf("%s %s %s %d/%d/%d %v", f.Name, f.Status, f.DestPath, f.Rows, f.Accepted, f.Rejected, f.Received.Equal(received))
+		if wantFile := "kept.csv partial archive/2026/03/kept.csv 2/2/0 true"; gotFile != wantFile {
+			t.Fatalf("file = %q, want %q", gotFile, wantFile)
+		}
+		if got, want := currentTimetables(t, s), want(schoolA+" "+ada.upn+" 10", schoolA+" "+bo.upn+" 12.5"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("timetables = %v, want %v", got, want)
+		}
+		issues, err := s.FileIssues(ctx, f.ID)
+		if err != nil {
+			t.Fatalf("FileIssues: %v", err)
+		}
+		if !reflect.DeepEqual(issues, rt.issues) {
+			t.Fatalf("issues = %+v, want %+v", issues, rt.issues)
+		}
+		sheets, err := s.FileSheets(ctx, f.ID)
+		if err != nil {
+			t.Fatalf("FileSheets: %v", err)
+		}
+		wantSheet := pme.SheetResult{Sheet: "Reduced timetables", ReturnType: pme.ReducedTimetable, School: schoolA,
+			Schools: []string{schoolA}, HeaderRow: 1, Rows: 2, Accepted: 2}
+		if len(sheets) != 1 || !reflect.DeepEqual(sheets[0], wantSheet) {
+			t.Fatalf("sheets = %+v, want [%+v]", sheets, wantSheet)
+		}
+
+		// The hash is unique: the same bytes cannot be stored twice.
+		if _, err := s.BeginFile(ctx, store.FileMeta{SHA256: shaOf("kept.csv"), Name: "again.csv", Received: received}); err == nil {
+			t.Fatalf("BeginFile with a stored hash: err = nil, want a unique violation")
+		}
+	})
+}
+
+func TestCommitStatus(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ft := feed(t, s, "status.csv")
+		if err := ft.Commit(pme.FileRejected); err == nil {
+			t.Fatalf("Commit(rejected): err = nil, want an error")
+		}
+		if _, err := s.FindFile(context.Background(), shaOf("status.csv")); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("FindFile after a refused commit: err = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestSnapshots(t *testing.T) {
+	first := []sheet{
+		{typ: pme.ReducedTimetable, name: "RT A", schools: []string{schoolA},
+			recs: []pme.Record{timetable(schoolA, ada, "2026-01-05", 10), timetable(schoolA, bo, "2026-01-05", 11), timetable(schoolA, cy, "2026-01-05", 12)}},
+		{typ: pme.ReducedTimetable, name: "RT B", schools: []string{schoolB},
+			recs: []pme.Record{timetable(schoolB, zoe, "2026-01-05", 9), timetable(schoolB, cy, "2026-01-05", 8)}},
+	}
+	// Cy is at both schools with the same name and date of birth: only school A's row belongs to A.
+	tests := []struct {
+		name   string
+		second sheet
+		want   []string
+	}{
+		{"the newest sheet replaces the school's list",
+			sheet{typ: pme.ReducedTimetable, name: "RT", schools: []string{schoolA},
+				recs: []pme.Record{timetable(schoolA, ada, "2026-02-01", 15)}},
+			want(schoolA+" "+ada.upn+" 15", schoolB+" "+zoe.upn+" 9", schoolB+" "+cy.upn+" 8")},
+		{"a rejected row keeps the pupil's previous record, stale",
+			sheet{typ: pme.ReducedTimetable, name: "RT", schools: []string{schoolA},
+				recs:     []pme.Record{timetable(schoolA, ada, "2026-02-01", 15)},
+				rejected: map[string][]pme.PupilKey{schoolA: {bo.key()}}},
+			want(schoolA+" "+ada.upn+" 15", schoolA+" "+bo.upn+" 11 stale", schoolB+" "+zoe.upn+" 9", schoolB+" "+cy.upn+" 8")},
+		{"a rejected row with an unusable UPN is matched by name and date of birth",
+			sheet{typ: pme.ReducedTimetable, name: "RT", schools: []string{schoolA},
+				rejected: map[string][]pme.PupilKey{schoolA: {{Surname: " o'brien ", Forename: "CY", DOB: pme.MustDate(cy.dob)}}}},
+			want(schoolA+" "+cy.upn+" 12 stale", schoolB+" "+zoe.upn+" 9", schoolB+" "+cy.upn+" 8")},
+		{"a rejected row with an unknown UPN falls back to name and date of birth",
+			sheet{typ: pme.ReducedTimetable, name: "RT", schools: []string{schoolA},
+				rejected: map[string][]pme.PupilKey{schoolA: {{UPN: upnFor(999), Surname: "Lovelace", Forename: "Ada", DOB: pme.MustDate(ada.dob)}}}},
+			want(schoolA+" "+ada.upn+" 10 stale", schoolB+" "+zoe.upn+" 9", schoolB+" "+cy.upn+" 8")},
+		{"a nil return closes the school's list",
+			sheet{typ: pme.ReducedTimetable, name: "RT", schools: []string{schoolA}},
+			want(schoolB+" "+zoe.upn+" 9", schoolB+" "+cy.upn+" 8")},
+		{"a sheet for two schools replaces both lists",
+			sheet{typ: pme.ReducedTimetable, name: "RT", schools: []string{schoolA, schoolB},
+				recs: []pme.Record{timetable(schoolB, zoe, "2026-02-01", 20)}},
+			want(schoolB + " " + zoe.upn + " 20")},
+		{"another return type leaves the list alone",
+			sheet{typ: pme.AlternativeProvision, name: "AP", schools: []string{schoolA},
+				recs: []pme.Record{placement(schoolA, ada, "Synthetic Skills Centre")}},
+			want(schoolA+" "+ada.upn+" 10", schoolA+" "+bo.upn+" 11", schoolA+" "+cy.upn+" 12", schoolB+" "+zoe.upn+" 9", schoolB+" "+cy.upn+" 8")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, s *store.Store) {
+				ingestFile(t, s, "first.xlsx", first...)
+				ingestFile(t, s, "second.xlsx", tc.second)
+				if got := currentTimetables(t, s); !reflect.DeepEqual(got, tc.want) {
+					t.Fatalf("current timetables =\n%v\nwant\n%v", got, tc.want)
+				}
+			})
+		})
+	}
+}
+
+func TestStaleRowsGoWhenThePupilIsAcceptedAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ingestFile(t, s, "1.csv", sheet{typ: pme.ReducedTimetable, schools: []string{schoolA},
+			recs: []pme.Record{timetable(schoolA, ada, "2026-01-05", 10), timetable(schoolA, bo, "2026-01-05", 11)}})
+		ingestFile(t, s, "2.csv", sheet{typ: pme.ReducedTimetable, schools: []string{schoolA},
+			recs: []pme.Record{timetable(schoolA, ada, "2026-01-05", 10)}, rejected: map[string][]pme.PupilKey{schoolA: {bo.key()}}})
+		ingestFile(t, s, "3.csv", sheet{typ: pme.ReducedTimetable, schools: []string{schoolA},
+			recs: []pme.Record{timetable(schoolA, ada, "2026-01-05", 10)}, rejected: map[string][]pme.PupilKey{schoolA: {bo.key()}}})
+		if got, want := currentTimetables(t, s), want(schoolA+" "+ada.upn+" 10", schoolA+" "+bo.upn+" 11 stale"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after two rejections: %v, want %v", got, want)
+		}
+		ingestFile(t, s, "4.csv", sheet{typ: pme.ReducedTimetable, schools: []string{schoolA},
+			recs: []pme.Record{timetable(schoolA, ada, "2026-01-05", 10), timetable(schoolA, bo, "2026-01-05", 14)}})
+		if got, want := currentTimetables(t, s), want(schoolA+" "+ada.upn+" 10", schoolA+" "+bo.upn+" 14"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after acceptance: %v, want %v", got, want)
+		}
+	})
+}
+
+func TestPlacementSnapshot(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		ingestFile(t, s, "ap1.csv", sheet{typ: pme.AlternativeProvision, schools: []string{schoolA},
+			recs: []pme.Record{placement(schoolA, ada, "Old Provider"), placement(schoolA, bo, "Old Provider")}})
+		ingestFile(t, s, "ap2.csv", sheet{typ: pme.AlternativeProvision, schools: []string{schoolA},
+			recs: []pme.Record{placement(schoolA, ada, "New Provider")}, rejected: map[string][]pme.PupilKey{schoolA: {bo.key()}}})
+		pls, err := s.CurrentPlacements(ctx)
+		if err != nil {
+			t.Fatalf("CurrentPlacements: %v", err)
+		}
+		var got []string
+		for _, p := range pls {
+			got = append(got, fmt.Sprintf("%s %v %s", p.ProviderName, p.Stale, p.StartDate))
+		}
+		sort.Strings(got)
+		if want := []string{"New Provider false 2026-01-05", "Old Provider true 2026-01-05"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("placements = %v, want %v", got, want)
+		}
+	})
+}
+
+// events describes the stored suspensions as "school upn start sessions", sorted.
+func events(t *testing.T, s *store.Store) []string {
+	t.Helper()
+	upns := map[int64]string{}
+	for upn, id := range pupilIDs(t, s) {
+		upns[id] = upn
+	}
+	ss, err := s.Suspensions(context.Background())
+	if err != nil {
+		t.Fatalf("Suspensions: %v", err)
+	}
+	out := []string{}
+	for _, e := range ss {
+		out = append(out, fmt.Sprintf("%s %s %s %d", e.LAESTAB, upns[e.PupilID], e.StartDate, e.Sessions))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestEventsUpdateInPlaceAndAreNeverRemoved(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ingestFile(t, s, "s1.csv", sheet{typ: pme.Suspensions, schools: []string{schoolA}, recs: []pme.Record{
+			suspension(schoolA, ada, "2026-01-10", 2), suspension(schoolA, bo, "2026-01-11", 3)}})
+		// Re-sent with more sessions, twice in one sheet (the last row wins), plus a new event.
+		ingestFile(t, s, "s2.csv", sheet{typ: pme.Suspensions, schools: []string{schoolA}, recs: []pme.Record{
+			suspension(schoolA, ada, "2026-01-10", 4), suspension(schoolA, ada, "2026-01-10", 6), suspension(schoolA, ada, "2026-02-01", 1)}})
+		// Another school's event for the same pupil on the same day is another event.
+		ingestFile(t, s, "s3.csv", sheet{typ: pme.Suspensions, schools: []string{schoolB}, recs: []pme.Record{
+			suspension(schoolB, ada, "2026-01-10", 2)}})
+		want := want(schoolA+" "+ada.upn+" 2026-01-10 6", schoolA+" "+bo.upn+" 2026-01-11 3",
+			schoolA+" "+ada.upn+" 2026-02-01 1", schoolB+" "+ada.upn+" 2026-01-10 2")
+		if got := events(t, s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("events =\n%v\nwant\n%v", got, want)
+		}
+	})
+}
+
+func TestManyRowsAcrossFlushes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		const n = 12_000 // more than two flushes
+		recs := make([]pme.Record, 0, n)
+		for i := 0; i < n; i++ {
+			c := child{upnFor(i % 700), "Surname", fmt.Sprintf("F%d", i%700), "2013-01-01"}
+			recs = append(recs, suspension(schoolA, c, pme.MustDate("2025-09-01").AddDays(i/700).String(), 1+i%5))
+		}
+		// The last 500 re-send earlier events with other sessions: still one row each.
+		for i := 0; i < 500; i++ {
+			r := recs[i]
+			r.Suspension = &pme.Suspension{Category: pme.CategorySuspension, StartDate: r.Suspension.StartDate, Sessions: 9, Reason: "PP"}
+			recs = append(recs, r)
+		}
+		ingestFile(t, s, "big.csv", sheet{typ: pme.Suspensions, schools: []string{schoolA}, recs: recs})
+		ss, err := s.Suspensions(context.Background())
+		if err != nil {
+			t.Fatalf("Suspensions: %v", err)
+		}
+		nine := 0
+		for _, e := range ss {
+			if e.Sessions == 9 {
+				nine++
+			}
+		}
+		if len(ss) != n || nine != 500 {
+			t.Fatalf("events = %d with 9 sessions %d, want %d and 500", len(ss), nine, n)
+		}
+		if got := len(pupilIDs(t, s)); got != 700 {
+			t.Fatalf("pupils = %d, want 700", got)
+		}
+	})
+}
+
+func TestDetailsChanged(t *testing.T) {
+	tests := []struct {
+		name      string
+		change    func(p *pme.Pupil)
+		want      []string // column value message
+		wantPupil string
+	}{
+		{"surname", func(p *pme.Pupil) { p.Surname = "Byron" },
+			[]string{"Surname|Byron|This UPN was returned before with a different surname; the details in this return are now used. Check the UPN is right."},
+			"Byron Ada 2014-12-10 F 5 E"},
+		{"date of birth", func(p *pme.Pupil) { p.DOB = pme.MustDate("2014-12-11") },
+			[]string{"Date of Birth|11/12/2014|This UPN was returned before with a different date of birth; the details in this return are now used. Check the UPN is right."},
+			"Lovelace Ada 2014-12-11 F 5 E"},
+		{"several details", func(p *pme.Pupil) { p.Forename = "Augusta"; p.DOB = pme.MustDate("2015-12-10") },
+			[]string{"UPN|" + ada.upn + "|This UPN was returned before with a different forename and date of birth; the details in this return are now used. Check the UPN is right."},
+			"Lovelace Augusta 2015-12-10 F 5 E"},
+		{"case and spacing only: no warning, new spelling kept", func(p *pme.Pupil) { p.Surname = " LOVELACE" },
+			nil, " LOVELACE Ada 2014-12-10 F 5 E"},
+		{"blank gender, year and SEN keep the known ones; new ones win", func(p *pme.Pupil) { p.Gender = ""; p.NCYear = "6"; p.SEN = "" },
+			nil, "Lovelace Ada 2014-12-10 F 6 E"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, s *store.Store) {
+				ctx := context.Background()
+				first := suspension(schoolA, ada, "2026-01-10", 2)
+				first.Pupil.Gender, first.Pupil.NCYear, first.Pupil.SEN = "F", "5", "E"
+				ingestFile(t, s, "d1.csv", sheet{typ: pme.Suspensions, name: "S", recs: []pme.Record{first}})
+				second := suspension(schoolA, ada, "2026-02-10", 2)
+				second.Pupil.Gender, second.Pupil.NCYear, second.Pupil.SEN = "F", "5", "E"
+				tc.change(&second.Pupil)
+				second.Row = 7
+				ft := ingestFile(t, s, "d2.csv", sheet{typ: pme.Suspensions, name: "S", recs: []pme.Record{second}})
+				var got []string
+				for _, is := range ft.StoreIssues() {
+					if is.Code != pme.CodeDetailsChanged || is.Severity != pme.SeverityWarning || is.Sheet != "S" || is.Row != 7 {
+						t.Fatalf("issue = %+v, want a DETAILS_CHANGED warning at S row 7", is)
+					}
+					got = append(got, is.Column+"|"+is.Value+"|"+is.Message)
+				}
+				if !reflect.DeepEqual(got, tc.want) {
+					t.Fatalf("issues =\n%q\nwant\n%q", got, tc.want)
+				}
+				f, err := s.FindFile(ctx, shaOf("d2.csv"))
+				if err != nil {
+					t.Fatalf("FindFile: %v", err)
+				}
+				stored, err := s.FileIssues(ctx, f.ID)
+				if err != nil {
+					t.Fatalf("FileIssues: %v", err)
+				}
+				if len(stored) != len(tc.want) {
+					t.Fatalf("stored issues = %+v, want %d", stored, len(tc.want))
+				}
+				ps, err := s.Pupils(ctx)
+				if err != nil {
+					t.Fatalf("Pupils: %v", err)
+				}
+				if len(ps) != 1 {
+					t.Fatalf("pupils = %d, want 1 (one child per UPN)", len(ps))
+				}
+				p := ps[0]
+				if got := fmt.Sprintf("%s %s %s %s %s %s", p.Surname, p.Forename, p.DOB, p.Gender, p.NCYear, p.SEN); got != tc.wantPupil {
+					t.Fatalf("pupil = %q, want %q", got, tc.wantPupil)
+				}
+			})
+		})
+	}
+}
+
+func TestDetailsChangedWithinOneFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		a := suspension(schoolA, ada, "2026-01-10", 2)
+		b := suspension(schoolA, ada, "2026-01-12", 2)
+		b.Pupil.Surname = "Byron"
+		ft := ingestFile(t, s, "one.csv", sheet{typ: pme.Suspensions, recs: []pme.Record{a, b}})
+		if got := ft.StoreIssues(); len(got) != 1 || got[0].Row != 3 || got[0].Column != "Surname" {
+			t.Fatalf("issues = %+v, want one on row 3 naming Surname", got)
+		}
+	})
+}
+
+func TestTemporaryUPNIsLinked(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		// Returned with a temporary UPN by school A: a timetable, and a suspension also re-sent later.
+		ingestFile(t, s, "t1.csv",
+			sheet{typ: pme.ReducedTimetable, schools: []string{schoolA}, recs: []pme.Record{timetable(schoolA, tempy, "2026-01-05", 10)}},
+			sheet{typ: pme.Suspensions, recs: []pme.Record{suspension(schoolA, tempy, "2026-01-10", 2), suspension(schoolA, tempy, "2026-01-20", 1)}})
+		tempID := pupilIDs(t, s)[tempy.upn]
+		// School B returns a child with the same details and another temporary UPN: not linked.
+		other := tempy
+		other.upn = tempUPNFor(6)
+		ingestFile(t, s, "t2.csv", sheet{typ: pme.Suspensions, recs: []pme.Record{suspension(schoolB, other, "2026-01-15", 2)}})
+
+		// School A now returns the child with a permanent UPN (names in another case and spacing).
+		perm := child{upnFor(50), " TESTCHILD", "tempa ", tempy.dob}
+		ingestFile(t, s, "t3.csv", sheet{typ: pme.Suspensions, recs: []pme.Record{suspension(schoolA, perm, "2026-01-20", 4)}})
+
+		ps, err := s.Pupils(ctx)
+		if err != nil {
+			t.Fatalf("Pupils: %v", err)
+		}
+		var got []string
+		for _, p := range ps {
+			got = append(got, fmt.Sprintf("%s %v", p.UPN, p.FormerUPNs))
+		}
+		sort.Strings(got)
+		want := want(perm.upn+" ["+tempy.upn+"]", other.upn+" []")
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("pupils = %v, want %v", got, want)
+		}
+		ids := pupilIDs(t, s)
+		if _, ok := ids[tempy.upn]; ok || ids[perm.upn] == tempID {
+			t.Fatalf("temporary pupil %d still there or reused: %v", tempID, ids)
+		}
+		if got, want := currentTimetables(t, s), []string{schoolA + " " + perm.upn + " 10"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("timetables = %v, want %v", got, want)
+		}
+		wantEvents := []string{schoolA + " " + perm.upn + " 2026-01-10 2", schoolA + " " + perm.upn + " 2026-01-20 4",
+			schoolB + " " + other.upn + " 2026-01-15 2"}
+		if got := events(t, s); !reflect.DeepEqual(got, wantEvents) {
+			t.Fatalf("events = %v, want %v", got, wantEvents)
+		}
+
+		// A later return with the temporary UPN counts for the child.
+		ingestFile(t, s, "t4.csv", sheet{typ: pme.Suspensions, recs: []pme.Record{suspension(schoolA, tempy, "2026-03-01", 2)}})
+		if got := len(pupilIDs(t, s)); got != 2 {
+			t.Fatalf("pupils after a return under the former UPN = %d, want 2", got)
+		}
+		if got := events(t, s); len(got) != 4 || got[2] != schoolA+" "+perm.upn+" 2026-03-01 2" {
+			t.Fatalf("events = %v, want the new one under %s", got, perm.upn)
+		}
+	})
+}
+
+func TestTemporaryUPNLinkedWithinOneFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		perm := child{upnFor(51), tempy.surname, tempy.forename, tempy.dob}
+		ingestFile(t, s, "both.csv", sheet{typ: pme.Suspensions, recs: []pme.Record{
+			suspension(schoolA, tempy, "2026-01-10", 2), suspension(schoolA, perm, "2026-01-11", 2)}})
+		ps, err := s.Pupils(context.Background())
+		if err != nil {
+			t.Fatalf("Pupils: %v", err)
+		}
+		if len(ps) != 1 || ps[0].UPN != perm.upn || !reflect.DeepEqual(ps[0].FormerUPNs, []string{tempy.upn}) {
+			t.Fatalf("pupils = %+v, want %s with former %s", ps, perm.upn, tempy.upn)
+		}
+	})
+}
