@@ -124,7 +124,8 @@ func (e *Env) Ingest(ctx context.Context, paths []string) (IngestSummary, error)
 		if err := ctx.Err(); err != nil {
 			return sum, err // stop between files: the current file has finished
 		}
-		fs, err := e.ingestFile(ctx, p, dir)
+		// A signal lets the current file finish: its transaction, feedback and move.
+		fs, err := e.ingestFile(context.WithoutCancel(ctx), p, dir)
 		if err != nil {
 			return sum, fmt.Errorf("ingest %s: %w", filepath.Base(p), err)
 		}
@@ -171,7 +172,9 @@ func (e *Env) ingestFile(ctx context.Context, path string, dir ingest.SchoolDire
 	if err != nil {
 		return fs, err
 	}
-	tee := &collectSink{Sink: ft}
+	bar := e.progress(-1, "rows of file "+sha[:12]) // a hash, not the name: logs carry no names
+	defer bar.Finish()
+	tee := &collectSink{Sink: ft, progress: bar}
 	res, err := ingest.Parse(wb, ingest.Options{
 		FileName: name,
 		Today:    e.Today,
@@ -333,7 +336,13 @@ func (e *Env) destination(kind, name, sha string, at time.Time) string {
 // collectSink passes everything to the store and keeps the issues for the summary and feedback.
 type collectSink struct {
 	ingest.Sink
-	issues []pme.Issue
+	issues   []pme.Issue
+	progress Progress
+}
+
+func (c *collectSink) Records(batch []pme.Record) error {
+	c.progress.Add(len(batch))
+	return c.Sink.Records(batch)
 }
 
 func (c *collectSink) Issues(batch []pme.Issue) error {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"pme"
+	"pme/store"
 )
 
 // The jobs, as the ledger and the schedule name them.
@@ -36,6 +37,11 @@ var ErrSkipped = errors.New("job already running elsewhere")
 // schedule meant it to run (the start time for a run by hand). A job whose lock is held by
 // another process is not run: it is recorded as skipped, with who held it, and ErrSkipped returned.
 func (e *Env) RunJob(ctx context.Context, job string, planned time.Time) (RunSummary, error) {
+	return e.runJob(ctx, job, planned, false)
+}
+
+// runJob is RunJob; scheduled runs also skip an activation another replica has already done.
+func (e *Env) runJob(ctx context.Context, job string, planned time.Time, scheduled bool) (RunSummary, error) {
 	host, _ := os.Hostname()
 	r := pme.Run{ID: newRunID(), Job: job, Planned: planned, Started: e.now(), Outcome: pme.RunRunning, Host: host}
 	log := e.log().With("run_id", r.ID, "job", job)
@@ -53,6 +59,21 @@ func (e *Env) RunJob(ctx context.Context, job string, planned time.Time) (RunSum
 		return RunSummary{Skipped: []string{job}}, ErrSkipped
 	}
 	defer lock.Release()
+	if scheduled {
+		prev, err := e.Store.RunFor(ctx, job, planned)
+		if err == nil {
+			r.Outcome, r.Ended = pme.RunSkipped, e.now()
+			r.Reason = fmt.Sprintf("already done for %s by run %s on %s", planned.Format(time.RFC3339), prev.ID, prev.Host)
+			log.Info("job skipped: this activation already ran", "reason", r.Reason)
+			if err := e.Store.SaveRun(ctx, r); err != nil {
+				return RunSummary{}, err
+			}
+			return RunSummary{Skipped: []string{job}}, ErrSkipped
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return RunSummary{}, err
+		}
+	}
 	if err := e.Store.SaveRun(ctx, r); err != nil {
 		return RunSummary{}, err
 	}

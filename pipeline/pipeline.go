@@ -35,17 +35,34 @@ type Progress interface {
 	Finish()
 }
 
-type noProgress struct{}
-
-func (noProgress) Add(int) {}
-func (noProgress) Finish() {}
-
+// progress shows long work: a bar on a terminal (Env.Progress), otherwise a log line every few
+// seconds, so a scheduler's log shows a large file moving.
 func (e *Env) progress(total int, what string) Progress {
-	if e.Progress == nil {
-		return noProgress{}
+	if e.Progress != nil {
+		return e.Progress(total, what)
 	}
-	return e.Progress(total, what)
+	return &logProgress{log: e.log(), what: what, total: total, last: time.Now()}
 }
+
+// progressEvery is how often logProgress logs.
+const progressEvery = 5 * time.Second
+
+type logProgress struct {
+	log         *slog.Logger
+	what        string
+	total, done int
+	last        time.Time
+}
+
+func (p *logProgress) Add(n int) {
+	p.done += n
+	if time.Since(p.last) >= progressEvery {
+		p.last = time.Now()
+		p.log.Info("progress", "work", p.what, "done", p.done, "total", p.total)
+	}
+}
+
+func (p *logProgress) Finish() {}
 
 func (e *Env) now() time.Time {
 	if e.Now == nil {

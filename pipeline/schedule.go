@@ -50,7 +50,11 @@ func (e *Env) Schedule(ctx context.Context) error {
 		}
 		if e.catchUpDue(ctx, job, sched, loc) {
 			e.log().Info("catching up: last successful run is older than the schedule's period", "job", job)
-			e.runScheduled(ctx, job, e.now())
+			planned := previousActivation(sched, e.now().In(loc))
+			if planned.IsZero() {
+				planned = e.now()
+			}
+			e.runScheduled(ctx, job, planned)
 		}
 	}
 	c.Start()
@@ -81,7 +85,7 @@ func (e *Env) runScheduled(ctx context.Context, job string, planned time.Time) {
 	// A copy per run: jobs may overlap, and each computes for its own day.
 	run := *e
 	run.Today = pme.DateOf(e.now().In(planned.Location()))
-	if _, err := run.RunJob(ctx, job, planned); err != nil && !errors.Is(err, ErrSkipped) {
+	if _, err := run.runJob(ctx, job, planned, true); err != nil && !errors.Is(err, ErrSkipped) {
 		e.log().Error("job failed", "job", job, "error", err.Error())
 	}
 }

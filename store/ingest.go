@@ -40,6 +40,7 @@ type FileTx struct {
 	pendingIssues []pme.Issue
 	storeIssues   []pme.Issue // DETAILS_CHANGED warnings, written at Commit
 
+	args    []any // one record's values, reused (see recordArgs)
 	pupils  pupilCache
 	anyTemp bool // some pupil has a temporary UPN: merges are worth looking for
 	done    bool

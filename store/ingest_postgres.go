@@ -135,7 +135,8 @@ func (w *pgWriter) writeRecords(t pme.ReturnType, recs []pendingRecord, ids []in
 
 // upsertSuspensions stages the batch's events and merges them: a known event (school, pupil,
 // category, start date) is updated in place. Within the batch the last row of an event wins, as it
-// would row by row; one INSERT … ON CONFLICT cannot touch a row twice.
+// would row by row; one INSERT … ON CONFLICT cannot touch a row twice. An unchanged event is not
+// rewritten (see upsertSuspensionSQL).
 func (w *pgWriter) upsertSuspensions(recs []pendingRecord, ids []int64) error {
 	type key struct {
 		pupil          int64
@@ -168,7 +169,9 @@ func (w *pgWriter) upsertSuspensions(recs []pendingRecord, ids []int64) error {
 		ON CONFLICT (pupil_id, start_date, category, laestab) DO UPDATE SET file_id = excluded.file_id,
 			sheet_id = excluded.sheet_id, row_num = excluded.row_num, received = excluded.received,
 			sessions = excluded.sessions, reason = excluded.reason, reason2 = excluded.reason2,
-			reason3 = excluded.reason3, sixth_day_provision = excluded.sixth_day_provision`
+			reason3 = excluded.reason3, sixth_day_provision = excluded.sixth_day_provision
+		WHERE (suspension.sessions, suspension.reason, suspension.reason2, suspension.reason3, suspension.sixth_day_provision)
+			<> (excluded.sessions, excluded.reason, excluded.reason2, excluded.reason3, excluded.sixth_day_provision)`
 	if _, err := w.ft.tx.ExecContext(w.ft.ctx, q); err != nil {
 		return fmt.Errorf("merge suspensions: %w", err)
 	}

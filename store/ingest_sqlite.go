@@ -100,14 +100,18 @@ const (
 		hours_at_provider, hours_at_school, reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// An event re-sent updates its row in place (returns.md): its key is (school, pupil, category,
-	// start date).
+	// start date). A re-send with the same values leaves the row (and its file and received date)
+	// untouched: schools re-send the year so far every month, and rewriting it would cost most of
+	// the load.
 	upsertSuspensionSQL = `INSERT INTO suspension (file_id, sheet_id, row_num, laestab, pupil_id, received,
 		category, start_date, sessions, reason, reason2, reason3, sixth_day_provision)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (pupil_id, start_date, category, laestab) DO UPDATE SET file_id = excluded.file_id,
 		sheet_id = excluded.sheet_id, row_num = excluded.row_num, received = excluded.received,
 		sessions = excluded.sessions, reason = excluded.reason, reason2 = excluded.reason2,
-		reason3 = excluded.reason3, sixth_day_provision = excluded.sixth_day_provision`
+		reason3 = excluded.reason3, sixth_day_provision = excluded.sixth_day_provision
+	WHERE (suspension.sessions, suspension.reason, suspension.reason2, suspension.reason3, suspension.sixth_day_provision)
+		<> (excluded.sessions, excluded.reason, excluded.reason2, excluded.reason3, excluded.sixth_day_provision)`
 )
 
 func (w *sqliteWriter) writeRecords(t pme.ReturnType, recs []pendingRecord, ids []int64) error {
@@ -132,23 +136,26 @@ func (w *sqliteWriter) writeRecords(t pme.ReturnType, recs []pendingRecord, ids 
 	return nil
 }
 
-// recordArgs lists a record's values in the column order of its table's INSERT (and COPY).
+// recordArgs lists a record's values in the column order of its table's INSERT (and COPY). The
+// slice is the FileTx's own, reused row after row: callers use it before asking for the next.
 func recordArgs(ft *FileTx, p *pendingRecord, pupilID int64) []any {
 	r := &p.rec
-	head := []any{ft.fileID, ft.sheet.id, r.Row, r.LAESTAB, pupilID, ft.received}
+	args := append(ft.args[:0], ft.fileID, ft.sheet.id, r.Row, r.LAESTAB, pupilID, ft.received)
 	switch r.Type {
 	case pme.ReducedTimetable:
 		t := &p.tt
-		return append(head, t.StartDate, t.PlannedEndDate, t.ActualEndDate, t.HoursPerWeek, t.Reason,
+		args = append(args, t.StartDate, t.PlannedEndDate, t.ActualEndDate, t.HoursPerWeek, t.Reason,
 			t.ParentalAgreement, t.ReviewDate)
 	case pme.AlternativeProvision:
 		a := &p.pl
-		return append(head, a.ProviderName, a.ProviderURN, a.ProviderUKPRN, a.ProviderRegistered, a.StartDate,
+		args = append(args, a.ProviderName, a.ProviderURN, a.ProviderUKPRN, a.ProviderRegistered, a.StartDate,
 			a.EndDate, a.HoursAtProvider, a.HoursAtSchool, a.Reason)
 	default:
 		s := &p.su
-		return append(head, s.Category, s.StartDate, s.Sessions, s.Reason, s.Reason2, s.Reason3, s.SixthDayProvision)
+		args = append(args, s.Category, s.StartDate, s.Sessions, s.Reason, s.Reason2, s.Reason3, s.SixthDayProvision)
 	}
+	ft.args = args
+	return args
 }
 
 func (w *sqliteWriter) writeIssues(is []pme.Issue) error {

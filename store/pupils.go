@@ -153,11 +153,14 @@ func (ft *FileTx) lookupMissing() error {
 // of name (beyond case and spacing) or date of birth is a DETAILS_CHANGED warning on the record.
 func (ft *FileTx) applyDetails(st *pupilState, r *pme.Record) bool {
 	old, in := st.p, r.Pupil
+	if sameDetails(old, in) {
+		return false // the common case: the pupil as returned last time
+	}
 	var changed []string
-	if nameKey(old.Surname, "") != nameKey(in.Surname, "") {
+	if !sameName(old.Surname, in.Surname) {
 		changed = append(changed, "Surname")
 	}
-	if nameKey(old.Forename, "") != nameKey(in.Forename, "") {
+	if !sameName(old.Forename, in.Forename) {
 		changed = append(changed, "Forename")
 	}
 	if !old.DOB.Equal(in.DOB) {
@@ -179,6 +182,19 @@ func (ft *FileTx) applyDetails(st *pupilState, r *pme.Record) bool {
 	}
 	st.p = next
 	return next != old
+}
+
+// sameDetails reports whether a return's details leave the known ones as they are.
+func sameDetails(old, in pme.Pupil) bool {
+	return old.Surname == in.Surname && old.Forename == in.Forename && old.DOB.Equal(in.DOB) &&
+		(in.Gender == "" || in.Gender == old.Gender) && (in.NCYear == "" || in.NCYear == old.NCYear) &&
+		(in.SEN == "" || in.SEN == old.SEN)
+}
+
+// sameName compares names as nameKey does, without building the keys.
+func sameName(a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	return a == b || strings.ToLower(a) == strings.ToLower(b)
 }
 
 // detailsChanged is the warning for a known UPN returned with a different name or date of birth.

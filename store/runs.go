@@ -148,3 +148,16 @@ func (s *Store) tryFileLock(job string) (Lock, bool, error) {
 func sqliteFile(dsn string) string {
 	return strings.TrimPrefix(strings.SplitN(dsn, "?", 2)[0], "file:")
 }
+
+// RunFor returns the job's successful run for a planned time, if another process already did it;
+// ErrNotFound otherwise. Replicas use it so that each scheduled activation runs once.
+func (s *Store) RunFor(ctx context.Context, job string, planned time.Time) (*pme.Run, error) {
+	var r runRow
+	q := s.db.Rebind(`SELECT id, job, planned, started, ended, outcome, reason, host, files, rows_stored, cases, letters
+		FROM run WHERE job = ? AND planned = ? AND outcome = 'ok' ORDER BY started LIMIT 1`)
+	if err := s.db.GetContext(ctx, &r, q, job, timestamp(planned)); err != nil {
+		return nil, notFound(err)
+	}
+	run := r.run()
+	return &run, nil
+}

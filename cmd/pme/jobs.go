@@ -215,9 +215,6 @@ func cmdSchedule(ctx context.Context, a *app, args []string) error {
 			a.say("schedule: %-8s %q (%s)", job, spec, a.cfg.Timezone)
 		}
 	}
-	for _, w := range a.cfg.DSTWarnings() {
-		a.say("warning: %s", w)
-	}
 	a.say("Running until SIGINT or SIGTERM; the ledger is in pme runs.")
 	return a.env.Schedule(ctx)
 }

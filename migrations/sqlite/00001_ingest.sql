@@ -5,8 +5,10 @@
 -- permanent one. Snapshot records (timetable, placement) carry is_current/stale: a school's newest
 -- sheet replaces its current list, except rows kept (stale) for pupils whose new row was rejected.
 -- Suspensions are events, unique per (school, pupil, category, start date) and updated in place.
--- Records carry file_id and sheet_id without foreign keys: the store writes them in the file's own
--- transaction and never deletes a file, and the per-row checks halved bulk-load speed on PostgreSQL.
+-- Records carry file_id, sheet_id and pupil_id without foreign keys: only the store writes them, in
+-- the file's own transaction; it never deletes a file, and deletes a pupil only after moving the
+-- pupil's records to the pupil it was merged into. The per-row checks cost PostgreSQL more than the
+-- rows themselves (a 1,000,000-row suspensions file ran at a third of the speed with them).
 -- +goose Up
 CREATE TABLE file (
     id        INTEGER PRIMARY KEY,
@@ -79,7 +81,7 @@ CREATE TABLE timetable (
     sheet_id           INTEGER NOT NULL,
     row_num            INTEGER NOT NULL,
     laestab            TEXT NOT NULL,
-    pupil_id           INTEGER NOT NULL REFERENCES pupil (id),
+    pupil_id           INTEGER NOT NULL,
     received           TEXT NOT NULL,
     is_current         INTEGER NOT NULL DEFAULT 1 CHECK (is_current IN (0, 1)),
     stale              INTEGER NOT NULL DEFAULT 0 CHECK (stale IN (0, 1)),
@@ -100,7 +102,7 @@ CREATE TABLE placement (
     sheet_id            INTEGER NOT NULL,
     row_num             INTEGER NOT NULL,
     laestab             TEXT NOT NULL,
-    pupil_id            INTEGER NOT NULL REFERENCES pupil (id),
+    pupil_id            INTEGER NOT NULL,
     received            TEXT NOT NULL,
     is_current          INTEGER NOT NULL DEFAULT 1 CHECK (is_current IN (0, 1)),
     stale               INTEGER NOT NULL DEFAULT 0 CHECK (stale IN (0, 1)),
@@ -123,7 +125,7 @@ CREATE TABLE suspension (
     sheet_id            INTEGER NOT NULL,
     row_num             INTEGER NOT NULL,
     laestab             TEXT NOT NULL,
-    pupil_id            INTEGER NOT NULL REFERENCES pupil (id),
+    pupil_id            INTEGER NOT NULL,
     received            TEXT NOT NULL,
     category            TEXT NOT NULL,
     start_date          TEXT NOT NULL,
