@@ -69,6 +69,8 @@ CREATE TABLE pupil (
     updated  TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX pupil_name_dob ON pupil (name_key, dob);
+-- Temporary UPNs are few: linking looks only among them.
+CREATE INDEX pupil_temp ON pupil (name_key) WHERE is_temp;
 
 CREATE TABLE former_upn (
     upn      TEXT COLLATE "C" PRIMARY KEY,
