@@ -174,7 +174,8 @@ func (e *Env) ingestFile(ctx context.Context, path string, dir ingest.SchoolDire
 	}
 	bar := e.progress(-1, "rows of file "+sha[:12]) // a hash, not the name: logs carry no names
 	defer bar.Finish()
-	tee := &collectSink{Sink: ft, progress: bar}
+	async := newAsyncSink(ft)
+	tee := &collectSink{Sink: async, progress: bar}
 	res, err := ingest.Parse(wb, ingest.Options{
 		FileName: name,
 		Today:    e.Today,
@@ -182,6 +183,9 @@ func (e *Env) ingestFile(ctx context.Context, path string, dir ingest.SchoolDire
 		Schools:  dir,
 		Limits:   e.limits(),
 	}, tee)
+	if storeErr := async.Close(); err == nil {
+		err = storeErr
+	}
 	if errors.As(err, &fileErr) {
 		ft.Rollback()
 		return e.rejectFile(ctx, path, fs, meta, fileErr)
