@@ -116,6 +116,11 @@ func (e *Env) Ingest(ctx context.Context, paths []string) (IngestSummary, error)
 			return sum, err
 		}
 	}
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err != nil || fi.IsDir() {
+			return sum, usageErrorf("%s is not a file that can be read: name the returns to ingest, or leave the names out to ingest %s", p, e.Path(InboxDir))
+		}
+	}
 	dir, err := e.schoolDirectory(ctx)
 	if err != nil {
 		return sum, err

@@ -57,7 +57,7 @@ func (a *app) printIngest(sum pipeline.IngestSummary) {
 			line += fmt.Sprintf(" (%d issue(s))", n)
 		}
 		if f.Status == "rejected" || f.Status == "duplicate" {
-			line += ": " + f.Issues[0].Code
+			line += ": " + f.Issues[0].Code + ": " + f.Issues[0].Message
 		}
 		a.say("%s", line)
 	}
