@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -111,16 +110,6 @@ type barProgress struct{ b *progressbar.ProgressBar }
 
 func (p barProgress) Add(n int) { p.b.Add(n) }
 func (p barProgress) Finish()   { p.b.Finish() }
-
-// sortedKeys returns a map's keys in order, for stable output.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // plural returns "1 case" or "2 cases".
 func plural(n int, one string) string {
