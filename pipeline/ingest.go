@@ -390,6 +390,10 @@ func moveFile(src, dst string) error {
 	if err := os.Rename(src, dst); err != nil {
 		return fmt.Errorf("move %s: %w", filepath.Base(src), err)
 	}
+	// The school's file holds children's data: readable by its owner only, however it arrived.
+	if err := os.Chmod(dst, 0o600); err != nil {
+		return fmt.Errorf("move %s: %w", filepath.Base(src), err)
+	}
 	return nil
 }
 

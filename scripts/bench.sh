@@ -296,10 +296,13 @@ for backend in postgres sqlite; do
 	dd=${DIR[$name]}
 	cp "$SMALL"/* "$dd/inbox/"
 	say "bench: loading the xlsx and the small files beside the suspensions ($backend)"
+	# Timed too: a database that already holds a million rows is the one a council runs on.
 	measure "load-all-$backend" "$PME" ingest --db "${URL[$name]}" --data-dir "$dd" --today "$TODAY" "$XLSX"
 	stored=$(stored_rows "$LOGS/load-all-$backend.err")
+	record "loaded-xlsx-$backend" "${stored:-0}"
 	measure "load-all-small-$backend" "$PME" ingest --db "${URL[$name]}" --data-dir "$dd" --today "$TODAY"
 	stored_small=$(stored_rows "$LOGS/load-all-small-$backend.err")
+	record "loaded-small-$backend" "${stored_small:-0}"
 	total=$((${ROWS[$name]:-0} + ${stored:-0} + ${stored_small:-0}))
 	say "bench: pme flag over $total rows ($backend)"
 	measure "flag-$backend" "$PME" flag --db "${URL[$name]}" --data-dir "$dd" --today "$TODAY"
@@ -341,8 +344,8 @@ letters() {
 }
 letters postgres
 letters sqlite
-SECS[ten-seconds]=10
-STATUS[ten-seconds]=0
+SECS[10s-target]=10
+STATUS[10s-target]=0
 
 # ---- 5. the table ----
 
@@ -357,8 +360,12 @@ for backend in postgres sqlite; do
 	row "xlsx-$backend" "ingest $XLSX_ROWS-row timetables xlsx" "$backend" pandas-xlsx "$max"
 	if [[ $backend == postgres ]]; then max=1.00; else max=""; fi
 	row "small-$backend" "ingest $small_count small files" "$backend" pandas-small "$max"
+	if [[ -n ${SECS[loaded-xlsx-$backend]:-} ]]; then
+		row "loaded-xlsx-$backend" "ingest the xlsx into the db holding the CSV" "$backend" "xlsx-$backend"
+		row "loaded-small-$backend" "ingest the small files into that db" "$backend" "small-$backend"
+	fi
 	if [[ -n ${SECS[flag-$backend]:-} ]]; then row "flag-$backend" "flag over everything stored" "$backend" "ingest-all-$backend" 1.00; fi
-	row "letters-$backend" "letters ($LETTERS due)" "$backend" ten-seconds 1.00
+	row "letters-$backend" "letters ($LETTERS due)" "$backend" 10s-target 1.00
 done
 row psql-copy "reference: psql \\copy of the CSV" psql
 if ((HAVE_SQLITE3)); then row sqlite3-import "reference: sqlite3 .import of the CSV" sqlite3; fi
@@ -382,10 +389,13 @@ for backend in postgres sqlite; do
 		if [[ $backend == postgres ]]; then
 			ok=" (target ≥100 files/s: $(awk -v f="$fps" 'BEGIN { print (f >= 100) ? "yes" : "NO" }'))"
 		fi
-		NOTES+=("Small files, $backend: $fps files/s$ok.")
+		if [[ ${STATUS[loaded-small-$backend]:-1} == 0 ]]; then
+			ok+="; $(fmt_rate "$small_count" "${SECS[loaded-small-$backend]}") files/s into the database already holding the CSV and the xlsx"
+		fi
+		NOTES+=("Small files, $backend: $fps files/s into a fresh database$ok.")
 	fi
 done
-NOTES+=("Ratio is pme's seconds over the reference's: ≤0.20 means at least 5× faster. The flag step's reference is the sum of the three ingests into fresh databases; the letters' is the 10 s target.")
+NOTES+=("Ratio is pme's seconds over the reference's: ≤0.20 means at least 5× faster. The flag step's reference is the sum of the three ingests into fresh databases; the letters' is the 10 s target; the ingests into the loaded database are compared with the same ingest into a fresh one.")
 NOTES+=("Peak RSS is the measured process alone (the PostgreSQL server's memory is not in it). pandas seconds time the reads only, not Python's start or the import of pandas.")
 for s in "${SKIPPED[@]}"; do NOTES+=("Skipped: $s."); done
 

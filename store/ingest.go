@@ -244,6 +244,8 @@ func (ft *FileTx) commit(status string) error {
 		return err
 	}
 	ft.done = true
+	defer traceDump()
+	defer tr("commit")()
 	return ft.tx.Commit()
 }
 
@@ -284,6 +286,7 @@ func (ft *FileTx) flushRecords() error {
 	if len(ft.pending) == 0 {
 		return nil
 	}
+	defer tr("flushRecords")()
 	ids, err := ft.resolvePupils()
 	if err != nil {
 		return fmt.Errorf("store pupils: %w", err)
@@ -296,7 +299,10 @@ func (ft *FileTx) flushRecords() error {
 		if !present[t] {
 			continue
 		}
-		if err := ft.w.writeRecords(t, ft.pending, ids); err != nil {
+		done := tr("writeRecords")
+		err := ft.w.writeRecords(t, ft.pending, ids)
+		done()
+		if err != nil {
 			return fmt.Errorf("store %s records: %w", t, err)
 		}
 	}

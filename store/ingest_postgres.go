@@ -52,6 +52,7 @@ func (w *pgWriter) close() error { return nil }
 // copyIn streams rows into table with COPY; next fills the i-th row's values and reports false at
 // the end.
 func (w *pgWriter) copyIn(table string, cols []string, n int, row func(i int) []any) error {
+	defer tr("copy "+table)()
 	st, err := w.ft.tx.PrepareContext(w.ft.ctx, pq.CopyIn(table, cols...))
 	if err != nil {
 		return fmt.Errorf("copy into %s: %w", table, err)
@@ -77,6 +78,7 @@ func (w *pgWriter) lookupPupils(upns []string) ([]pupilRow, error) {
 	q := w.ft.tx.Rebind(fmt.Sprintf(lookupPupilsSQL, "p.upn = ANY(?)", "f.upn = ANY(?)"))
 	var rows []pupilRow
 	arr := pq.Array(upns)
+	defer tr("pg lookup query")()
 	if err := w.ft.tx.SelectContext(w.ft.ctx, &rows, q, arr, arr); err != nil {
 		return nil, fmt.Errorf("look up pupils: %w", err)
 	}
@@ -104,7 +106,10 @@ func (w *pgWriter) writePupils(ps []*pupilState) error {
 		ID  int64  `db:"id"`
 		UPN string `db:"upn"`
 	}
-	if err := w.ft.tx.SelectContext(w.ft.ctx, &rows, q, w.ft.fileID, timestamp(w.ft.meta.Received)); err != nil {
+	done := tr("pg pupil merge")
+	err = w.ft.tx.SelectContext(w.ft.ctx, &rows, q, w.ft.fileID, timestamp(w.ft.meta.Received))
+	done()
+	if err != nil {
 		return fmt.Errorf("merge pupils: %w", err)
 	}
 	ids := make(map[string]int64, len(rows))
@@ -172,7 +177,10 @@ func (w *pgWriter) upsertSuspensions(recs []pendingRecord, ids []int64) error {
 			reason3 = excluded.reason3, sixth_day_provision = excluded.sixth_day_provision
 		WHERE (suspension.sessions, suspension.reason, suspension.reason2, suspension.reason3, suspension.sixth_day_provision)
 			<> (excluded.sessions, excluded.reason, excluded.reason2, excluded.reason3, excluded.sixth_day_provision)`
-	if _, err := w.ft.tx.ExecContext(w.ft.ctx, q); err != nil {
+	done := tr("pg susp merge")
+	_, err = w.ft.tx.ExecContext(w.ft.ctx, q)
+	done()
+	if err != nil {
 		return fmt.Errorf("merge suspensions: %w", err)
 	}
 	_, err = w.ft.tx.ExecContext(w.ft.ctx, `TRUNCATE stage_suspension`)

@@ -84,7 +84,10 @@ func (ft *FileTx) resolvePupils() ([]int64, error) {
 	if len(c.byUPN) > pupilCacheLimit {
 		c.reset() // everything in it is written: forgetting costs only lookups
 	}
-	if err := ft.lookupMissing(); err != nil {
+	done := tr("lookupMissing")
+	err := ft.lookupMissing()
+	done()
+	if err != nil {
 		return nil, err
 	}
 	var write []*pupilState
@@ -103,7 +106,10 @@ func (ft *FileTx) resolvePupils() ([]int64, error) {
 		}
 	}
 	if len(write) > 0 {
-		if err := ft.w.writePupils(write); err != nil {
+		done := tr("writePupils")
+		err := ft.w.writePupils(write)
+		done()
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -99,6 +99,8 @@ func TestFixturesIngestEndToEnd(t *testing.T) {
 				t.Errorf("no feedback folder: %v", err)
 			}
 
+			checkPrivate(t, filepath.Join(dir, "data"))
+
 			var second pipeline.IngestSummary
 			out = mustRun(t, env, append([]string{"ingest", "--json"}, returns...)...)
 			if err := json.Unmarshal([]byte(out), &second); err != nil {
@@ -131,5 +133,30 @@ func TestUnreachableDatabaseExitsOne(t *testing.T) {
 	_, errOut, code := pmeRun(t, env, "cases")
 	if code != exitError || !strings.Contains(errOut, "database") {
 		t.Fatalf("exit %d, stderr %q; want 1 and a message about the database", code, errOut)
+	}
+}
+
+// checkPrivate checks that everything pme wrote in the data folder is its owner's only: files
+// 0600, folders 0700.
+func checkPrivate(t *testing.T, dataDir string) {
+	t.Helper()
+	n := 0
+	filepath.Walk(dataDir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			t.Errorf("walk %s: %v", p, err)
+			return nil
+		}
+		want := os.FileMode(0o600)
+		if info.IsDir() {
+			want = 0o700
+		}
+		if info.Mode().Perm() != want {
+			t.Errorf("%s has mode %v, want %v", p, info.Mode().Perm(), want)
+		}
+		n++
+		return nil
+	})
+	if n < 5 {
+		t.Fatalf("only %d entries in the data folder", n)
 	}
 }
