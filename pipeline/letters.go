@@ -11,6 +11,7 @@ import (
 	"pme/match"
 	"pme/reports"
 	"pme/rules"
+	"pme/store"
 )
 
 // LettersSummary is `pme letters --json` (cli.md).
@@ -69,26 +70,10 @@ func (e *Env) Letters(ctx context.Context) (LettersSummary, error) {
 	if err != nil {
 		return sum, err
 	}
-	cal, err := e.Calendar(ctx)
+	plan, err := e.planLetters(ctx)
 	if err != nil {
 		return sum, err
 	}
-	candidates, err := e.letterCandidates(ctx)
-	if err != nil {
-		return sum, err
-	}
-	issued, err := e.Store.Letters(ctx, pme.Date{})
-	if err != nil {
-		return sum, err
-	}
-	cfg := e.letterConfig()
-	plan := reports.PlanLetters(reports.LetterRun{
-		Today:      e.Today,
-		ReplyBy:    cal.AddSchoolDays(e.Today, cfg.ReplySchoolDays),
-		Config:     cfg,
-		Candidates: candidates,
-		Issued:     issued,
-	})
 	notProduced := plan.NotProduced
 	bar := e.progress(len(plan.Due), "letters")
 	for i := range plan.Due {
@@ -146,6 +131,56 @@ func (e *Env) Letters(ctx context.Context) (LettersSummary, error) {
 	return sum, nil
 }
 
+// planLetters decides which letters are due today and which cannot be made for want of an
+// addressee or address.
+func (e *Env) planLetters(ctx context.Context) (reports.LetterPlan, error) {
+	cal, err := e.Calendar(ctx)
+	if err != nil {
+		return reports.LetterPlan{}, err
+	}
+	candidates, err := e.letterCandidates(ctx)
+	if err != nil {
+		return reports.LetterPlan{}, err
+	}
+	issued, err := e.Store.Letters(ctx, pme.Date{})
+	if err != nil {
+		return reports.LetterPlan{}, err
+	}
+	cfg := e.letterConfig()
+	return reports.PlanLetters(reports.LetterRun{
+		Today:      e.Today,
+		ReplyBy:    cal.AddSchoolDays(e.Today, cfg.ReplySchoolDays),
+		Config:     cfg,
+		Candidates: candidates,
+		Issued:     issued,
+	}), nil
+}
+
+// lettersNotProducible lists, without writing anything, the letters due today that cannot be made
+// and why: a missing addressee or address, or a character the font cannot print. The report
+// written on its own (pme report) lists them too, not only the report the letters step rewrites.
+// A letter configuration that cannot be used is the letters step's error to report: here it only
+// means nothing can be said.
+func (e *Env) lettersNotProducible(ctx context.Context) ([]reports.NotProduced, error) {
+	tmpl, font, err := e.letterTools()
+	if err != nil {
+		e.log().Warn("report: letters not checked", "error", err.Error())
+		return nil, nil
+	}
+	plan, err := e.planLetters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := plan.NotProduced
+	for i := range plan.Due {
+		var glyph *reports.MissingGlyphError
+		if _, err := reports.MakeLetter(tmpl, font, &plan.Due[i]); errors.As(err, &glyph) {
+			out = append(out, reports.NotProducedFor(plan.Due[i], err))
+		}
+	}
+	return out, nil
+}
+
 // letterRows turns the day's letters into the report's Letters sheet.
 func letterRows(made []pme.Letter, notProduced []reports.NotProduced) []reports.LetterRow {
 	rows := []reports.LetterRow{}
@@ -160,7 +195,8 @@ func letterRows(made []pme.Letter, notProduced []reports.NotProduced) []reports.
 	return rows
 }
 
-// lettersMadeOn lists the letters recorded on a day, for the report written before the letters step.
+// lettersMadeOn lists the letters recorded on a day and those due that cannot be made, for a
+// report written apart from the letters step.
 func (e *Env) lettersMadeOn(ctx context.Context, day pme.Date) ([]reports.LetterRow, error) {
 	ls, err := e.Store.Letters(ctx, day)
 	if err != nil {
@@ -172,7 +208,11 @@ func (e *Env) lettersMadeOn(ctx context.Context, day pme.Date) ([]reports.Letter
 			made = append(made, l)
 		}
 	}
-	return letterRows(made, nil), nil
+	notProduced, err := e.lettersNotProducible(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return letterRows(made, notProduced), nil
 }
 
 // letterCandidates runs the rules and returns, for each pupil with a letter due, each active
@@ -236,14 +276,22 @@ func (d *caseData) candidate(p pme.Pupil, plan pme.Plan, laestab string, t *pme.
 // file's path relative to the data folder.
 func (e *Env) Reprint(ctx context.Context, id string) (string, error) {
 	l, err := e.Store.Letter(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		// A mistyped id is a usage error (exit 2), not a failure of pme.
+		return "", usageErrorf("reprint %s: no letter has that id (see the letters manifest for letter ids)", id)
+	}
 	if err != nil {
-		return "", fmt.Errorf("reprint %s: %w (see the letters manifest for letter ids)", id, err)
+		return "", fmt.Errorf("reprint %s: %w", id, err)
 	}
 	_, font, err := e.letterTools()
 	if err != nil {
 		return "", err
 	}
 	pdf, err := reports.ReprintLetter(*l, font)
+	if err != nil && font.Hash() != l.FontHash {
+		// The configured font is not the one the letter was printed with: a configuration error.
+		return "", UsageError{err.Error()}
+	}
 	if err != nil {
 		return "", err
 	}

@@ -212,7 +212,7 @@ func TestSuspensionRules(t *testing.T) {
 			"suspended for 45.5 days in 2026/27 (91 sessions, across 2 schools), over the 45-day limit"},
 		{"a lunchtime counts as half a day", pme.RuleSuspOver45Days, "2026-11-27",
 			susp(suspension(1, "SUSP", "2026-09-10", 90), suspension(1, "LNCH", "2026-11-02", 1)), true,
-			"suspended for 45.5 days in 2026/27 (91 sessions, 1 of them lunchtimes, across 1 school)"},
+			"suspended for 45.5 days in 2026/27 (91 sessions, 1 of them a lunchtime, at one school)"},
 		{"last year's suspensions do not count", pme.RuleSuspOver45Days, "2026-11-27",
 			susp(suspension(1, "SUSP", "2026-06-10", 90), suspension(1, "SUSP", "2026-09-10", 2)), false, ""},
 		{"on 31 August last year's still count", pme.RuleSuspOver45Days, "2026-08-31",
@@ -221,7 +221,7 @@ func TestSuspensionRules(t *testing.T) {
 			susp(suspension(1, "SUSP", "2026-09-10", 90), suspension(1, "PERM", "2026-11-02", 10)), false, ""},
 
 		{"30 days approaching", pme.RuleSuspApproaching, "2026-11-27", susp(suspension(1, "SUSP", "2026-09-10", 60)), true,
-			"suspended for 30 days in 2026/27 (60 sessions, across 1 school), approaching the 45-day limit"},
+			"suspended for 30 days in 2026/27 (60 sessions, at one school), approaching the 45-day limit"},
 		{"29.5 days", pme.RuleSuspApproaching, "2026-11-27", susp(suspension(1, "SUSP", "2026-09-10", 59)), false, ""},
 		{"45 days still approaching", pme.RuleSuspApproaching, "2026-11-27", susp(suspension(1, "SUSP", "2026-09-10", 90)), true, "45 days"},
 		{"over 45 is not approaching", pme.RuleSuspApproaching, "2026-11-27", susp(suspension(1, "SUSP", "2026-09-10", 91)), false, ""},

@@ -53,13 +53,21 @@ func sumDays(events []*pme.StoredSuspension) yearDays {
 // days returns the suspension days: sessions ÷ 2.
 func (d yearDays) days() float64 { return float64(d.sessions) / 2 }
 
-// describe says "93 sessions, 3 of them lunchtimes, across 2 schools".
+// describe says "93 sessions, 3 of them lunchtimes, across 2 schools" or "60 sessions, 1 of them
+// a lunchtime, at one school".
 func (d yearDays) describe() string {
 	lunch := ""
-	if d.lunchtimes > 0 {
+	switch {
+	case d.lunchtimes == 1:
+		lunch = ", 1 of them a lunchtime"
+	case d.lunchtimes > 1:
 		lunch = fmt.Sprintf(", %d of them lunchtimes", d.lunchtimes)
 	}
-	return fmt.Sprintf("%s%s, across %s", plural(d.sessions, "session"), lunch, plural(len(d.schools), "school"))
+	where := "at one school"
+	if len(d.schools) > 1 {
+		where = fmt.Sprintf("across %d schools", len(d.schools))
+	}
+	return fmt.Sprintf("%s%s, %s", plural(d.sessions, "session"), lunch, where)
 }
 
 func (d yearDays) basis() string {
