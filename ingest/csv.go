@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"pme"
 )
 
 // csvWorkbook is a CSV or tab-separated text file: one sheet named "". Its encoding and delimiter
@@ -50,7 +52,7 @@ func (w *csvWorkbook) Rows(sheet string) (RowIter, error) {
 	if sheet != "" {
 		return nil, fmt.Errorf("csv rows: no sheet %q in a CSV file", sheet)
 	}
-	cr := csv.NewReader(bufio.NewReaderSize(w.enc.reader(w.r, w.size, w.cr), 64<<10))
+	cr := csv.NewReader(bufio.NewReaderSize(&lineLimiter{r: w.enc.reader(w.r, w.size, w.cr), line: 1}, 64<<10))
 	cr.Comma = w.comma
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
@@ -96,6 +98,11 @@ func (it *csvRows) Next() bool {
 			it.err = it.readError(err)
 			return false
 		}
+		if len(rec) > xlsxMaxCols {
+			start, _ := it.r.FieldPos(0)
+			it.err = unreadable(fmt.Sprintf("Line %d of the file has %d columns, more than a spreadsheet can hold, so the file is damaged or is not a return", start, len(rec)), nil)
+			return false
+		}
 		start, _ := it.r.FieldPos(0)
 		last, _ := it.r.FieldPos(len(rec) - 1)
 		it.num += start - it.endLine
@@ -120,11 +127,45 @@ func (it *csvRows) Next() bool {
 // readError turns a CSV read error into the error the caller reports: a parse error is a damaged
 // file (with its line, as encoding/csv gives it); anything else is I/O.
 func (it *csvRows) readError(err error) error {
+	var fe *pme.FileError
+	if errors.As(err, &fe) {
+		return err // a line too long: the limiter has said what is wrong
+	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return unreadable(fmt.Sprintf("The file could not be read as CSV at line %d", pe.Line), err)
 	}
 	return fmt.Errorf("read csv: %w", err)
+}
+
+// maxLineBytes is the longest line a CSV return may have. encoding/csv holds a whole line, and
+// then its fields, in memory: a 10 MB line of commas took 1.5 GB (512 KB of commas takes 50 MB).
+// An Excel row is at most 16,384 cells; a school's return has lines of a few hundred bytes.
+const maxLineBytes = 512 << 10
+
+// lineLimiter passes text through and fails, as FILE_UNREADABLE, at a line longer than
+// maxLineBytes, before the CSV reader gathers it.
+type lineLimiter struct {
+	r    io.Reader
+	cur  int // bytes since the last newline
+	line int // the current line, 1-based
+}
+
+// Read implements io.Reader.
+func (l *lineLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for _, c := range p[:n] {
+		if c == '\n' {
+			l.cur = 0
+			l.line++
+			continue
+		}
+		if l.cur++; l.cur > maxLineBytes {
+			return 0, unreadable(fmt.Sprintf("Line %d of the file is longer than %s, far longer than any row of a return, so the file is damaged or is not a return",
+				l.line, sizeText(maxLineBytes)), nil)
+		}
+	}
+	return n, err
 }
 
 // Row returns the current row's cells; the slice is reused by Next.

@@ -51,7 +51,7 @@ type xlsxWorkbook struct {
 	parts  map[string]*zip.File // by lower-case part name
 	sheets []SheetInfo
 	paths  map[string]string // sheet name → part name
-	sst    []string          // the shared strings, loaded by the first call to Rows
+	sst    *sharedStrings    // the shared strings, loaded by the first call to Rows
 	sstErr error
 	sstOK  bool
 	lim    Limits
@@ -202,73 +202,21 @@ func (w *xlsxWorkbook) loadSharedStrings() error {
 	if !ok {
 		return nil // a workbook with no text has no shared strings
 	}
-	w.sst, w.sstErr = readSharedStrings(f)
+	w.sst, w.sstErr = openSharedStrings(f)
 	if w.sstErr != nil {
 		w.sstErr = unreadable("The workbook's text (its shared strings) cannot be read, so the file is damaged", w.sstErr)
 	}
 	return w.sstErr
 }
 
-// readSharedStrings reads each <si>'s text: its <t>, or its rich-text runs' <t>s joined, leaving
-// out phonetic (<rPh>) runs.
-func readSharedStrings(f *zip.File) ([]string, error) {
+// openSharedStrings reads the shared strings part.
+func openSharedStrings(f *zip.File) (*sharedStrings, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(bufio.NewReaderSize(rc, 64<<10))
-	var (
-		sst                  []string
-		text                 []byte
-		inSI, inT, inRPh     bool
-		started, endedProper bool
-	)
-	for {
-		tok, err := d.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			started = true
-			switch t.Name.Local {
-			case "si":
-				inSI, text = true, text[:0]
-			case "t":
-				inT = inSI
-			case "rPh":
-				inRPh = true
-			}
-		case xml.EndElement:
-			switch t.Name.Local {
-			case "si":
-				if inSI {
-					sst = append(sst, decodeExcelEscapes(string(text)))
-				}
-				inSI = false
-			case "t":
-				inT = false
-			case "rPh":
-				inRPh = false
-			case "sst":
-				endedProper = true
-			}
-		case xml.CharData:
-			if inT && !inRPh {
-				text = append(text, t...)
-			}
-		}
-	}
-	// RawToken does not check that the document is complete; a table cut short would shift no
-	// index, but would leave later cells pointing past its end, so say so here.
-	if started && !endedProper {
-		return nil, errors.New("shared strings end before </sst>")
-	}
-	return sst, nil
+	return readSharedStrings(rc)
 }
 
 // xlsxRows is the RowIter of one sheet.
@@ -336,7 +284,7 @@ func (it *xlsxRows) Close() error {
 // processing instructions and CDATA. It allocates one string per non-shared-string cell.
 type sheetScanner struct {
 	br    *bufio.Reader
-	sst   []string
+	sst   *sharedStrings // nil when the workbook has none
 	cells []Cell
 	num   int // the current row's number
 
@@ -512,10 +460,10 @@ func (s *sheetScanner) cellValue() (Cell, error) {
 		if len(raw) == 0 {
 			return Cell{}, nil
 		}
-		if err != nil || i < 0 || i >= len(s.sst) {
+		if err != nil || i < 0 || s.sst == nil || i >= s.sst.len() {
 			return Cell{}, fmt.Errorf("shared string %q out of range", raw)
 		}
-		return Cell{Value: s.sst[i]}, nil
+		return Cell{Value: s.sst.at(i)}, nil
 	case "inlineStr", "str", "e":
 		return Cell{Value: decodeExcelEscapes(string(raw))}, nil
 	case "b":

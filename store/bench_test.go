@@ -15,15 +15,17 @@ import (
 // to run in a minute. `make bench` reports rows/s, which scales to the 1,000,000-row limit.
 const benchRows = 200_000
 
-// BenchmarkStoreRecords stores a suspensions file of benchRows events (20 per pupil, 1,000 pupils,
-// in batches of 1,000 with the slice reused, as ingest sends them) on each backend, and reports
-// rows/s: "new" files hold events never seen (all inserts), "resent" files the same events again
-// (the monthly year-to-date return: every row an upsert that finds its event).
+// BenchmarkStoreRecords stores a suspensions file of benchRows events (in batches of 1,000 with the
+// slice reused, as ingest sends them) on each backend, and reports rows/s: "new" files hold events
+// never seen (all inserts) of 1,000 known pupils, 20 each; "resent" files the same events again
+// (the monthly year-to-date return: every row an upsert that finds its event); "first" files
+// pupils never seen, 3 events each (a school's first return, the shape of `pme fixtures
+// --suspensions-csv`).
 func BenchmarkStoreRecords(b *testing.B) {
 	for backend, url := range storetest.Backends(b) {
 		s := storetest.Open(b, url)
 		files := 0 // b.Run calls the body more than once on the same store: hashes stay unique
-		for _, mode := range []string{"new", "resent"} {
+		for _, mode := range []string{"new", "resent", "first"} {
 			b.Run(backend+"/"+mode, func(b *testing.B) {
 				ctx := context.Background()
 				batch := make([]pme.Record, 0, 1000)
@@ -43,12 +45,20 @@ func BenchmarkStoreRecords(b *testing.B) {
 					if mode == "new" {
 						start = start.AddDays(20 * files) // events never seen: all inserts
 					}
+					perPupil, pupilBase := 20, 0
+					if mode == "first" {
+						perPupil, pupilBase = 3, 1_000_000*files // pupils never seen
+					}
 					for i := 0; i < benchRows; i++ {
 						j := len(batch)
-						susp[j] = pme.Suspension{Category: pme.CategorySuspension, StartDate: start.AddDays(i % 20),
+						susp[j] = pme.Suspension{Category: pme.CategorySuspension, StartDate: start.AddDays(i % perPupil),
 							Sessions: 1 + i%10, Reason: "PP", SixthDayProvision: "Y"}
+						pupil := i / perPupil
+						if mode != "first" {
+							pupil %= 1000
+						}
 						batch = append(batch, pme.Record{Type: pme.Suspensions, Row: i + 2, LAESTAB: schoolA,
-							Pupil:      pme.Pupil{UPN: upnFor(i / 20 % 1000), Surname: "Benchmark", Forename: fmt.Sprint("F", i/20%1000), DOB: pme.MustDate("2013-01-01"), Gender: "F"},
+							Pupil:      pme.Pupil{UPN: upnFor(pupilBase + pupil), Surname: "Benchmark", Forename: fmt.Sprint("F", pupil), DOB: pme.MustDate("2013-01-01"), Gender: "F"},
 							Suspension: &susp[j]})
 						if len(batch) == cap(batch) {
 							if err := ft.Records(batch); err != nil {

@@ -16,8 +16,10 @@ import (
 const flushRows = 5000
 
 // pupilCacheLimit bounds the pupils a FileTx remembers between flushes; past it the memory is
-// dropped and pupils are looked up again, so a file of any size costs bounded memory.
-const pupilCacheLimit = 200_000
+// dropped and pupils are looked up again, so a file of any size costs bounded memory. A lookup
+// costs a few microseconds a pupil, and a file lists a pupil's rows together or returns a few
+// thousand pupils: a small cache saves nearly all of them.
+const pupilCacheLimit = 50_000
 
 // FileTx is one file being stored, in one database transaction: the file's row, its sheets, pupils,
 // records and issues are committed together or not at all. It implements ingest.Sink (the
@@ -26,6 +28,7 @@ const pupilCacheLimit = 200_000
 type FileTx struct {
 	s        *Store
 	ctx      context.Context
+	conn     *sqlx.Conn // the connection tx runs on, returned to the pool when the file ends
 	tx       *sqlx.Tx
 	w        batchWriter
 	meta     FileMeta
@@ -43,6 +46,9 @@ type FileTx struct {
 	args    []any // one record's values, reused (see recordArgs)
 	pupils  pupilCache
 	anyTemp bool // some pupil has a temporary UPN: merges are worth looking for
+	// anyFormer: some pupil has a former UPN, so lookups must search former_upn too. Most stores
+	// have none for most of the time, and the search cost as much as the pupil lookup itself.
+	anyFormer bool
 	done    bool
 }
 
@@ -64,13 +70,21 @@ type pendingRecord struct {
 // BeginFile opens the transaction that will hold everything from one file and records the file
 // (as still being ingested until Commit). The file's hash must be new: see FindFile.
 func (s *Store) BeginFile(ctx context.Context, meta FileMeta) (*FileTx, error) {
-	tx, err := s.db.BeginTxx(ctx, nil)
+	// The transaction runs on a connection of its own, so that the PostgreSQL writer can reach the
+	// driver under it and stream COPY data without database/sql's per-row cost (see pgWriter).
+	conn, err := s.db.Connx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin file: %w", err)
 	}
-	ft := &FileTx{s: s, ctx: ctx, tx: tx, meta: meta, received: pme.DateOf(meta.Received)}
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("begin file: %w", err)
+	}
+	ft := &FileTx{s: s, ctx: ctx, conn: conn, tx: tx, meta: meta, received: pme.DateOf(meta.Received)}
 	if err := ft.begin(); err != nil {
 		tx.Rollback()
+		conn.Close()
 		return nil, fmt.Errorf("begin file: %w", err)
 	}
 	return ft, nil
@@ -85,6 +99,9 @@ func (ft *FileTx) begin() error {
 	ft.pupils.reset()
 	if err := ft.tx.GetContext(ft.ctx, &ft.anyTemp, `SELECT EXISTS (SELECT 1 FROM pupil WHERE is_temp)`); err != nil {
 		return fmt.Errorf("look for temporary UPNs: %w", err)
+	}
+	if err := ft.tx.GetContext(ft.ctx, &ft.anyFormer, `SELECT EXISTS (SELECT 1 FROM former_upn)`); err != nil {
+		return fmt.Errorf("look for former UPNs: %w", err)
 	}
 	if ft.s.backend == Postgres {
 		ft.w, err = newPGWriter(ft)
@@ -246,6 +263,7 @@ func (ft *FileTx) commit(status string) error {
 	ft.done = true
 	defer traceDump()
 	defer tr("commit")()
+	defer ft.conn.Close()
 	return ft.tx.Commit()
 }
 
@@ -256,6 +274,7 @@ func (ft *FileTx) Rollback() error {
 	}
 	ft.done = true
 	ft.w.close()
+	defer ft.conn.Close()
 	if err := ft.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("roll back file: %w", err)
 	}
@@ -318,8 +337,9 @@ func (ft *FileTx) flushRecords() error {
 // batchWriter writes a FileTx's batches in its backend's fastest way: COPY into PostgreSQL,
 // prepared statements into SQLite. It runs inside the FileTx's transaction.
 type batchWriter interface {
-	// lookupPupils returns the stored pupils known by any of these UPNs, current or former.
-	lookupPupils(upns []string) ([]pupilRow, error)
+	// lookupPupils returns the stored pupils known by any of these UPNs: their own, or a former
+	// one when former is set.
+	lookupPupils(upns []string, former bool) ([]pupilRow, error)
 	// writePupils inserts the new pupils (setting their ids) and updates the changed ones.
 	writePupils(ps []*pupilState) error
 	// writeRecords writes the records of type t among recs, whose pupils are ids[i].

@@ -44,19 +44,26 @@ func (w *sqliteWriter) close() error {
 	return first
 }
 
-const lookupPupilsSQL = `SELECT p.upn AS key, ` + pupilRowColumns + ` FROM pupil p WHERE %[1]s
+const (
+	lookupPupilsSQL = `SELECT p.upn AS key, ` + pupilRowColumns + ` FROM pupil p WHERE %s`
+	lookupFormerSQL = `
 	UNION ALL
-	SELECT f.upn AS key, ` + pupilRowColumns + ` FROM former_upn f JOIN pupil p ON p.id = f.pupil_id WHERE %[2]s`
+	SELECT f.upn AS key, ` + pupilRowColumns + ` FROM former_upn f JOIN pupil p ON p.id = f.pupil_id WHERE %s`
+)
 
-func (w *sqliteWriter) lookupPupils(upns []string) ([]pupilRow, error) {
+func (w *sqliteWriter) lookupPupils(upns []string, former bool) ([]pupilRow, error) {
 	own, arg := w.ft.s.inList("p.upn", upns)
-	former, _ := w.ft.s.inList("f.upn", upns)
-	st, err := w.stmt(fmt.Sprintf(lookupPupilsSQL, own, former))
+	q, args := fmt.Sprintf(lookupPupilsSQL, own), []any{arg}
+	if former {
+		frag, _ := w.ft.s.inList("f.upn", upns)
+		q, args = q+fmt.Sprintf(lookupFormerSQL, frag), append(args, arg)
+	}
+	st, err := w.stmt(q)
 	if err != nil {
 		return nil, err
 	}
 	var rows []pupilRow
-	if err := st.SelectContext(w.ft.ctx, &rows, arg, arg); err != nil {
+	if err := st.SelectContext(w.ft.ctx, &rows, args...); err != nil {
 		return nil, fmt.Errorf("look up pupils: %w", err)
 	}
 	return rows, nil

@@ -140,7 +140,7 @@ func (ft *FileTx) lookupMissing() error {
 	if len(missing) == 0 {
 		return nil
 	}
-	rows, err := ft.w.lookupPupils(missing)
+	rows, err := ft.w.lookupPupils(missing, ft.anyFormer)
 	if err != nil {
 		return err
 	}
@@ -363,6 +363,7 @@ func (ft *FileTx) mergePupil(temp, perm int64) error {
 			return fmt.Errorf("merge pupil: %w", err)
 		}
 	}
+	ft.anyFormer = true
 	return nil
 }
 

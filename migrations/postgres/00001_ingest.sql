@@ -60,15 +60,14 @@ CREATE TABLE pupil (
     is_temp  BOOLEAN NOT NULL DEFAULT FALSE,
     surname  TEXT NOT NULL,
     forename TEXT NOT NULL,
-    name_key TEXT NOT NULL, -- lower-cased, trimmed "surname|forename", for matching by name and DOB
+    name_key TEXT COLLATE "C" NOT NULL, -- lower-cased, trimmed "surname|forename", for matching by name and DOB
     dob      DATE,
     gender   TEXT NOT NULL DEFAULT '',
     nc_year  TEXT NOT NULL DEFAULT '',
     sen      TEXT NOT NULL DEFAULT '',
-    file_id  BIGINT NOT NULL REFERENCES file (id),
+    file_id  BIGINT NOT NULL, -- no foreign key: see above
     updated  TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX pupil_name_dob ON pupil (name_key, dob);
 -- Temporary UPNs are few: linking looks only among them.
 CREATE INDEX pupil_temp ON pupil (name_key) WHERE is_temp;
 

@@ -66,7 +66,6 @@ CREATE TABLE pupil (
     file_id  INTEGER NOT NULL REFERENCES file (id),
     updated  TEXT NOT NULL
 ) STRICT;
-CREATE INDEX pupil_name_dob ON pupil (name_key, dob);
 -- Temporary UPNs are few: linking looks only among them.
 CREATE INDEX pupil_temp ON pupil (name_key) WHERE is_temp;
 
