@@ -209,7 +209,7 @@ func (e *Env) ingestFile(ctx context.Context, path string, dir ingest.SchoolDire
 		return fs, err
 	}
 	fs.Status = status
-	fs.Issues = append(tee.issues, ft.StoreIssues()...)
+	fs.Issues = append(append([]pme.Issue{}, tee.issues...), ft.StoreIssues()...)
 	for _, sh := range res.Sheets {
 		fs.Sheets = append(fs.Sheets, sheetSummary(sh))
 	}
@@ -282,8 +282,12 @@ func (e *Env) seenBefore(ctx context.Context, path string, fs FileSummary, prev 
 			prev.Name, prev.Received.In(londonOrUTC()).Format("02/01/2006 15:04")),
 	}}
 	e.log().Info("duplicate file", "file_sha", fs.SHA256[:12])
+	now := e.now()
+	dup := e.destination(RejectedDir, fs.File, fs.SHA256, now)
+	if err := e.feedback(&fs, dup, now); err != nil {
+		return fs, err
+	}
 	if isIn(path, e.Path(InboxDir)) {
-		dup := e.destination(RejectedDir, fs.File, fs.SHA256, e.now())
 		if err := moveFile(path, e.Path(dup)); err != nil {
 			return fs, err
 		}
@@ -295,17 +299,8 @@ func (e *Env) seenBefore(ctx context.Context, path string, fs FileSummary, prev 
 // finish writes the feedback (when there is any issue) and then moves or copies the file to its
 // recorded destination.
 func (e *Env) finish(path string, fs *FileSummary, dest string, received time.Time) error {
-	if len(fs.Issues) > 0 {
-		files, err := reports.WriteFeedback(e.Path(OutDir, "feedback"), reports.Feedback{
-			File: fs.File, SHA256: fs.SHA256, Received: received, Status: fs.Status,
-			Sheets: sheetResults(fs.Sheets), Skipped: fs.Skipped, Issues: fs.Issues,
-		})
-		if err != nil {
-			return err
-		}
-		for _, f := range files {
-			fs.Feedback = append(fs.Feedback, e.Rel(f))
-		}
+	if err := e.feedback(fs, dest, received); err != nil {
+		return err
 	}
 	abs := e.Path(dest)
 	var err error
@@ -318,6 +313,29 @@ func (e *Env) finish(path string, fs *FileSummary, dest string, received time.Ti
 		return err
 	}
 	fs.Moved = dest
+	return nil
+}
+
+// feedback writes the school's feedback report when the file has any issue. It is named after the
+// file as sent; when a report of that name is already there (another file of the same name, sent
+// earlier), it is named after the file's archived name instead, so no feedback is overwritten.
+func (e *Env) feedback(fs *FileSummary, dest string, received time.Time) error {
+	if len(fs.Issues) == 0 {
+		return nil
+	}
+	dir := e.Path(OutDir, "feedback")
+	fb := reports.Feedback{File: fs.File, SHA256: fs.SHA256, Received: received.In(londonOrUTC()), Status: fs.Status,
+		Sheets: sheetResults(fs.Sheets), Skipped: fs.Skipped, Issues: fs.Issues}
+	if _, err := os.Stat(filepath.Join(dir, fs.File+".feedback.xlsx")); err == nil {
+		fb.OutputName = filepath.Base(dest)
+	}
+	files, err := reports.WriteFeedback(dir, fb)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		fs.Feedback = append(fs.Feedback, e.Rel(f))
+	}
 	return nil
 }
 

@@ -23,6 +23,9 @@ type Feedback struct {
 	Sheets   []pme.SheetResult // the sheets read, with their counts
 	Skipped  []string          // sheets not read, each with why ("Lookups: no return header")
 	Issues   []pme.Issue       // every issue, file-level ones at row 0
+	// OutputName, when set, names the report files instead of File: another file of the same
+	// name already has its feedback there, and that must not be overwritten.
+	OutputName string
 }
 
 // feedbackColumns are the columns of the Issues sheet and of the CSV (outputs.md).
@@ -48,7 +51,11 @@ func WriteFeedback(dir string, fb Feedback) ([]string, error) {
 	}
 	fb.File = name
 	issues := sortedIssues(fb.Issues, fb.Sheets)
-	base := filepath.Join(dir, name+".feedback")
+	out := name
+	if fb.OutputName != "" {
+		out = filepath.Base(fb.OutputName)
+	}
+	base := filepath.Join(dir, out+".feedback")
 	paths := []string{base + ".xlsx", base + ".csv"}
 	if err := writeFeedbackBook(paths[0], fb, issues); err != nil {
 		return nil, fmt.Errorf("write feedback for %s: %w", name, err)
