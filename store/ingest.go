@@ -49,7 +49,7 @@ type FileTx struct {
 	// anyFormer: some pupil has a former UPN, so lookups must search former_upn too. Most stores
 	// have none for most of the time, and the search cost as much as the pupil lookup itself.
 	anyFormer bool
-	done    bool
+	done      bool
 }
 
 // sheetState is what a FileTx knows about the sheet being read.
@@ -261,8 +261,6 @@ func (ft *FileTx) commit(status string) error {
 		return err
 	}
 	ft.done = true
-	defer traceDump()
-	defer tr("commit")()
 	defer ft.conn.Close()
 	return ft.tx.Commit()
 }
@@ -305,7 +303,6 @@ func (ft *FileTx) flushRecords() error {
 	if len(ft.pending) == 0 {
 		return nil
 	}
-	defer tr("flushRecords")()
 	ids, err := ft.resolvePupils()
 	if err != nil {
 		return fmt.Errorf("store pupils: %w", err)
@@ -318,10 +315,7 @@ func (ft *FileTx) flushRecords() error {
 		if !present[t] {
 			continue
 		}
-		done := tr("writeRecords")
-		err := ft.w.writeRecords(t, ft.pending, ids)
-		done()
-		if err != nil {
+		if err := ft.w.writeRecords(t, ft.pending, ids); err != nil {
 			return fmt.Errorf("store %s records: %w", t, err)
 		}
 	}

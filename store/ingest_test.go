@@ -610,3 +610,71 @@ func TestTemporaryUPNLinkedWithinOneFile(t *testing.T) {
 		}
 	})
 }
+
+// TestAwkwardValuesRoundTrip stores values that COPY's text format must escape (tab, newline,
+// carriage return, backslash, a literal \N), fractional hours and no dates, and reads them back
+// unchanged: on PostgreSQL the store writes COPY text itself.
+func TestAwkwardValuesRoundTrip(t *testing.T) {
+	awkward := []string{"Tab\there", "Line\nbreak", "Carriage\rreturn", `Back\slash`, `\N`, `\\N`, "Ünïcødé 🙂", ""}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		var recs []pme.Record
+		var issues []pme.Issue
+		for i, v := range awkward {
+			c := child{upnFor(100 + i), "Sur" + v, v, "2014-01-02"}
+			r := placement(schoolA, c, v)
+			r.Placement.HoursAtProvider, r.Placement.HoursAtSchool = 12.5+float64(i)/10, 1.0/3
+			r.Placement.StartDate = pme.Date{}
+			recs = append(recs, r)
+			issues = append(issues, pme.Issue{Row: i + 2, Column: "Provider Name", Value: v, Code: "X",
+				Severity: pme.SeverityWarning, Message: v})
+		}
+		ft := ingestFile(t, s, "awkward.csv", sheet{typ: pme.AlternativeProvision, schools: []string{schoolA},
+			recs: recs, issues: issues})
+		pls, err := s.CurrentPlacements(ctx)
+		if err != nil {
+			t.Fatalf("CurrentPlacements: %v", err)
+		}
+		got := map[string]pme.StoredPlacement{}
+		for _, p := range pls {
+			got[p.ProviderName] = p
+		}
+		for i, v := range awkward {
+			p, ok := got[v]
+			if !ok {
+				t.Fatalf("placement with provider %q not stored; got %v", v, pls)
+			}
+			if want := 12.5 + float64(i)/10; p.HoursAtProvider != want || p.HoursAtSchool != 1.0/3 {
+				t.Errorf("provider %q hours = %v, %v, want %v, %v", v, p.HoursAtProvider, p.HoursAtSchool, want, 1.0/3)
+			}
+			if !p.StartDate.IsZero() {
+				t.Errorf("provider %q start date = %v, want none", v, p.StartDate)
+			}
+		}
+		pupils, err := s.Pupils(ctx)
+		if err != nil {
+			t.Fatalf("Pupils: %v", err)
+		}
+		names := map[string]string{}
+		for _, p := range pupils {
+			names[p.UPN] = p.Surname + "|" + p.Forename
+		}
+		for i, v := range awkward {
+			if got, want := names[upnFor(100+i)], "Sur"+v+"|"+v; got != want {
+				t.Errorf("pupil %d name = %q, want %q", i, got, want)
+			}
+		}
+		stored, err := s.FileIssues(ctx, ft.FileID())
+		if err != nil {
+			t.Fatalf("FileIssues: %v", err)
+		}
+		if len(stored) != len(awkward) {
+			t.Fatalf("issues = %d, want %d", len(stored), len(awkward))
+		}
+		for i, is := range stored {
+			if is.Value != awkward[i] || is.Message != awkward[i] {
+				t.Errorf("issue %d = %q / %q, want %q", i, is.Value, is.Message, awkward[i])
+			}
+		}
+	})
+}

@@ -84,10 +84,7 @@ func (ft *FileTx) resolvePupils() ([]int64, error) {
 	if len(c.byUPN) > pupilCacheLimit {
 		c.reset() // everything in it is written: forgetting costs only lookups
 	}
-	done := tr("lookupMissing")
-	err := ft.lookupMissing()
-	done()
-	if err != nil {
+	if err := ft.lookupMissing(); err != nil {
 		return nil, err
 	}
 	var write []*pupilState
@@ -106,10 +103,7 @@ func (ft *FileTx) resolvePupils() ([]int64, error) {
 		}
 	}
 	if len(write) > 0 {
-		done := tr("writePupils")
-		err := ft.w.writePupils(write)
-		done()
-		if err != nil {
+		if err := ft.w.writePupils(write); err != nil {
 			return nil, err
 		}
 	}

@@ -5,10 +5,11 @@
 -- permanent one. Snapshot records (timetable, placement) carry is_current/stale: a school's newest
 -- sheet replaces its current list, except rows kept (stale) for pupils whose new row was rejected.
 -- Suspensions are events, unique per (school, pupil, category, start date) and updated in place.
--- Records carry file_id, sheet_id and pupil_id without foreign keys: only the store writes them, in
--- the file's own transaction; it never deletes a file, and deletes a pupil only after moving the
--- pupil's records to the pupil it was merged into. The per-row checks cost PostgreSQL more than the
--- rows themselves (a 1,000,000-row suspensions file ran at a third of the speed with them).
+-- Records carry file_id, sheet_id and pupil_id, and pupils file_id, without foreign keys: only the
+-- store writes them, in the file's own transaction; it never deletes a file, and deletes a pupil
+-- only after moving the pupil's records to the pupil it was merged into. The per-row checks cost
+-- PostgreSQL more than the rows themselves (a 1,000,000-row suspensions file ran at a third of the
+-- speed with them).
 -- +goose Up
 CREATE TABLE file (
     id        INTEGER PRIMARY KEY,
@@ -63,7 +64,7 @@ CREATE TABLE pupil (
     gender   TEXT NOT NULL DEFAULT '',
     nc_year  TEXT NOT NULL DEFAULT '',
     sen      TEXT NOT NULL DEFAULT '',
-    file_id  INTEGER NOT NULL REFERENCES file (id),
+    file_id  INTEGER NOT NULL, -- no foreign key: see above
     updated  TEXT NOT NULL
 ) STRICT;
 -- Temporary UPNs are few: linking looks only among them.
