@@ -604,3 +604,18 @@ func TestLetterLoadFont(t *testing.T) {
 		t.Error("LoadLetterFont(not a font) = nil error")
 	}
 }
+
+// BenchmarkMakeLetter measures printing one letter (issue 7: 1,000 letters in under 10 s).
+func BenchmarkMakeLetter(b *testing.B) {
+	plan := PlanLetters(letterRun(zoe()))
+	tmpl, _ := LoadLetterTemplate("")
+	font := DefaultLetterFont()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l := plan.Due[0]
+		if _, err := MakeLetter(tmpl, font, &l); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "letters/s")
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -134,6 +135,13 @@ func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 		return exitUsage
 	}
 
+	// PME_CPUPROFILE writes a CPU profile of the command, for performance work (go tool pprof).
+	if path := getenv("PME_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := a.setup(ctx, !cmd.noStore); err != nil {
