@@ -29,9 +29,20 @@ func cmdMigrate(ctx context.Context, a *app, args []string) error {
 }
 
 func cmdIngest(ctx context.Context, a *app, args []string) error {
-	sum, err := a.env.Ingest(ctx, args)
-	if err != nil {
-		return err
+	var sum pipeline.IngestSummary
+	if len(args) == 0 {
+		// The inbox is the scheduled job's: take its lock and record the run in the ledger, so a
+		// run by hand and a scheduled one never pick up the same file at once.
+		run, err := a.jobStep(ctx, pipeline.JobIngest)
+		if err != nil || run.Ingest == nil {
+			return err
+		}
+		sum = *run.Ingest
+	} else {
+		var err error
+		if sum, err = a.env.Ingest(ctx, args); err != nil {
+			return err
+		}
 	}
 	if a.g.json {
 		return a.printJSON(sum)
