@@ -160,8 +160,8 @@ func (p *parser) sheet(wb Workbook, info SheetInfo) (sr pme.SheetResult, skip st
 	if err := p.sink.StartSheet(sr); err != nil {
 		return sr, "", err
 	}
-	v := &validator{typ: cl.schema.typ, sheet: info.Name, h: cl.header, today: p.opt.Today,
-		dates: DateOptions{Date1904: info.Date1904, Today: p.opt.Today}, schools: p.schools, fileSchool: p.fileSchool}
+	v := &validator{cursor: newCursor(info, cl.header, p.opt.Today), typ: cl.schema.typ,
+		schools: p.schools, fileSchool: p.fileSchool}
 	for _, i := range cl.header.Index {
 		v.mapped = append(v.mapped, i)
 	}

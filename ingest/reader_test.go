@@ -36,6 +36,15 @@ func dumpRows(t testing.TB, wb Workbook, sheet string) string {
 		t.Fatalf("Rows(%q): %v", sheet, err)
 	}
 	defer it.Close()
+	got := renderRows(it)
+	if err := it.Err(); err != nil {
+		t.Fatalf("rows of %q: %v", sheet, err)
+	}
+	return got
+}
+
+// renderRows renders the rows left in it the way dumpRows does, leaving it.Err to the caller.
+func renderRows(it RowIter) string {
 	var b strings.Builder
 	for it.Next() {
 		fmt.Fprintf(&b, "%d:", it.Num())
@@ -49,9 +58,6 @@ func dumpRows(t testing.TB, wb Workbook, sheet string) string {
 			}
 		}
 		b.WriteString("\n")
-	}
-	if err := it.Err(); err != nil {
-		t.Fatalf("rows of %q: %v", sheet, err)
 	}
 	return b.String()
 }
@@ -263,22 +269,8 @@ func TestSheetScanner(t *testing.T) {
 			it, err := wb.Rows("S")
 			must(t, err)
 			defer it.Close()
-			var got strings.Builder
-			for it.Next() {
-				fmt.Fprintf(&got, "%d:", it.Num())
-				for i, c := range it.Row() {
-					if i > 0 {
-						got.WriteString(" |")
-					}
-					got.WriteString(" " + strings.ReplaceAll(c.Value, "\n", `\n`))
-					if c.Number {
-						got.WriteString("#")
-					}
-				}
-				got.WriteString("\n")
-			}
-			if got.String() != tc.want {
-				t.Errorf("rows =\n%s\nwant\n%s", got.String(), tc.want)
+			if got := renderRows(it); got != tc.want {
+				t.Errorf("rows =\n%s\nwant\n%s", got, tc.want)
 			}
 			if tc.wantErr == "" {
 				if it.Err() != nil {

@@ -252,22 +252,35 @@ func ParseProviders(wb Workbook) ([]pme.Provider, []pme.Issue, error) {
 
 // refRow reads one data row of a reference sheet and collects its issues.
 type refRow struct {
-	sheet  string
-	h      *Header
-	num    int
-	row    []Cell
-	dates  DateOptions
-	today  pme.Date
+	cursor
 	issues []pme.Issue
-	errors int
 }
 
-func (r *refRow) add(col, code, severity, msg string) {
-	r.issues = append(r.issues, pme.Issue{Sheet: r.sheet, Row: r.num, Column: r.h.ColumnName(col),
-		Value: r.value(col), Code: code, Severity: severity, Message: msg})
-	if severity == pme.SeverityError {
-		r.errors++
+// newRefRow starts reading the data rows of the sheet info under its header h.
+func newRefRow(info SheetInfo, h *Header, today pme.Date) *refRow {
+	return &refRow{cursor: newCursor(info, h, today)}
+}
+
+// each calls fn for every data row of rest that has a value in one of the header's columns.
+func (r *refRow) each(rest RowIter, fn func(r *refRow)) error {
+	for rest.Next() {
+		row := rest.Row()
+		if !rowHasValue(r.h, row) {
+			continue
+		}
+		r.num, r.row, r.errors = rest.Num(), row, 0
+		fn(r)
 	}
+	if err := rest.Err(); err != nil {
+		return fileError(r.sheet, err)
+	}
+	return nil
+}
+
+// add records an issue on the current row in the named column. Unlike a return's, the value is
+// not clipped.
+func (r *refRow) add(col, code, severity, msg string) {
+	r.issues = append(r.issues, r.issue(col, r.value(col), code, severity, msg))
 }
 
 func (r *refRow) fail(col, code, msg string) { r.add(col, code, pme.SeverityError, msg) }
@@ -287,8 +300,6 @@ func (r *refRow) value(col string) string {
 	return strings.TrimSpace(c.Value)
 }
 
-func (r *refRow) text(col string) string { return r.h.Text(r.row, col) }
-
 // required reads a required text column; what says what belongs in it.
 func (r *refRow) required(col, what string) string {
 	s := r.text(col)
@@ -306,17 +317,7 @@ func (r *refRow) name(col string) string {
 	return s
 }
 
-func (r *refRow) yesNo(col string) string {
-	s := r.text(col)
-	if s == "" {
-		return ""
-	}
-	yn, ok := ParseYN(s)
-	if !ok {
-		r.fail(col, pme.CodeCodeUnknown, "This is not a yes/no answer: use Y or N.")
-	}
-	return yn
-}
+func (r *refRow) yesNo(col string) string { return readYesNo(r, col) }
 
 // email reads an optional e-mail address; one that is not an address is a warning and not used.
 func (r *refRow) email(col string) string {
@@ -353,26 +354,9 @@ func validEmail(s string) bool {
 // date reads a date column. ok is false when the cell is blank or an issue was raised. Dates must
 // be after 1990 (birth dates excepted) and not more than maxAhead after today.
 func (r *refRow) date(col string, required, birth bool) (pme.Date, bool) {
-	c := r.h.Cell(r.row, col)
-	if strings.TrimSpace(c.Value) == "" {
-		if required {
-			r.fail(col, pme.CodeRequired, fmt.Sprintf("%s is blank: every row needs it (dd/mm/yyyy).", r.h.ColumnName(col)))
-		}
-		return pme.Date{}, false
-	}
-	o := r.dates
-	o.BirthDate = birth
-	d, err := ParseUKDate(c, o)
-	switch {
-	case errors.Is(err, ErrDateUS):
-		r.fail(col, pme.CodeDateInvalid, "This looks like month/day/year: write dates day first, as dd/mm/yyyy.")
-		return pme.Date{}, false
-	case errors.Is(err, ErrDateImpossible):
-		r.fail(col, pme.CodeDateInvalid, "This is not a real date: check the day and the month.")
-		return pme.Date{}, false
-	case err != nil:
-		r.fail(col, pme.CodeDateInvalid, "This is not a date: write dates as dd/mm/yyyy (for example 02/01/2026).")
-		return pme.Date{}, false
+	d, ok := readDateCell(r, col, r.dates, required, birth)
+	if !ok {
+		return d, false
 	}
 	switch {
 	case birth && d.After(r.today):
@@ -390,11 +374,7 @@ func (r *refRow) date(col string, required, birth bool) (pme.Date, bool) {
 const maxAhead = 10
 
 func (r *refRow) endDate(col string, start pme.Date, startOK bool) pme.Date {
-	d, ok := r.date(col, false, false)
-	if ok && startOK && d.Before(start) {
-		r.fail(col, pme.CodeDateOrder, fmt.Sprintf("This date is before the start date (%s): check both dates.", start.UK()))
-	}
-	return d
+	return readEndDate(r, col, start, startOK)
 }
 
 // readReference reads every visible sheet of wb whose header has cols' required columns, calling
@@ -459,21 +439,13 @@ func readReferenceSheet(wb Workbook, info SheetInfo, cols []Column, what string,
 	if len(h.Missing) > 0 || len(h.Index) < min(minHeaderCells, len(cols)) {
 		return h, false, nil, nil
 	}
-	r := &refRow{sheet: info.Name, h: h, today: today, dates: DateOptions{Date1904: info.Date1904, Today: today}}
+	r := newRefRow(info, h, today)
 	for _, i := range h.Unknown {
 		r.issues = append(r.issues, pme.Issue{Sheet: info.Name, Row: h.Row, Column: h.Written[i], Value: h.Written[i],
 			Code: pme.CodeColumnUnknown, Severity: pme.SeverityWarning, Message: fmt.Sprintf("This column is not part of the %s and was not read.", what)})
 	}
-	for rest.Next() {
-		row := rest.Row()
-		if !rowHasValue(h, row) {
-			continue
-		}
-		r.num, r.row, r.errors = rest.Num(), row, 0
-		fn(r)
-	}
-	if err := rest.Err(); err != nil {
-		return h, false, nil, fileError(info.Name, err)
+	if err := r.each(rest, fn); err != nil {
+		return h, false, nil, err
 	}
 	return h, true, r.issues, nil
 }
@@ -659,17 +631,9 @@ func readGIASSheet(wb Workbook, info SheetInfo, today pme.Date, fn func(r *refRo
 	if len(h.Missing) > 0 {
 		return h, false, nil, nil
 	}
-	r := &refRow{sheet: info.Name, h: h, today: today, dates: DateOptions{Date1904: info.Date1904, Today: today}}
-	for rest.Next() {
-		row := rest.Row()
-		if !rowHasValue(h, row) {
-			continue
-		}
-		r.num, r.row, r.errors = rest.Num(), row, 0
-		fn(r)
-	}
-	if err := rest.Err(); err != nil {
-		return h, false, nil, fileError(info.Name, err)
+	r := newRefRow(info, h, today)
+	if err := r.each(rest, fn); err != nil {
+		return h, false, nil, err
 	}
 	return h, true, r.issues, nil
 }

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -22,21 +21,14 @@ const MaxSessions = 90
 // validator checks the rows of one classified sheet. It holds the current row's issues in cur,
 // which the caller drains after each row, so one allocation serves the whole sheet.
 type validator struct {
+	cursor
 	typ        pme.ReturnType
-	sheet      string
-	h          *Header
-	dates      DateOptions
-	today      pme.Date
 	schools    SchoolDirectory // nil when no directory is loaded
 	fileSchool string          // the LAESTAB the file name starts with, or ""
 	mapped     []int           // the cell indexes of the return's columns
 
 	slab slab
-
-	num    int
-	row    []Cell
-	cur    []pme.Issue
-	errors int
+	cur  []pme.Issue
 }
 
 // rowResult is what the validator learned of one row beyond its issues.
@@ -53,11 +45,7 @@ const MaxIssueValue = 200
 
 // add records an issue on the current row in the named column.
 func (v *validator) add(col, code, severity, msg string) {
-	v.cur = append(v.cur, pme.Issue{Sheet: v.sheet, Row: v.num, Column: v.h.ColumnName(col),
-		Value: clip(v.value(col)), Code: code, Severity: severity, Message: msg})
-	if severity == pme.SeverityError {
-		v.errors++
-	}
+	v.cur = append(v.cur, v.issue(col, clip(v.value(col)), code, severity, msg))
 }
 
 func (v *validator) fail(col, code, msg string) { v.add(col, code, pme.SeverityError, msg) }
@@ -97,8 +85,6 @@ func isDateColumn(col string) bool {
 	}
 	return false
 }
-
-func (v *validator) text(col string) string { return v.h.Text(v.row, col) }
 
 // validate checks one data row; the row is accepted when v.errors is 0 afterwards.
 func (v *validator) validate(num int, row []Cell) rowResult {
@@ -270,26 +256,8 @@ func (v *validator) name(col string) string {
 
 // date reads a date column. ok is false when the cell is blank or an issue was raised.
 func (v *validator) date(col string, required, birth bool) (d pme.Date, ok bool) {
-	c := v.h.Cell(v.row, col)
-	if strings.TrimSpace(c.Value) == "" {
-		if required {
-			v.fail(col, pme.CodeRequired, fmt.Sprintf("%s is blank: every row needs it (dd/mm/yyyy).", v.h.ColumnName(col)))
-		}
-		return pme.Date{}, false
-	}
-	o := v.dates
-	o.BirthDate = birth
-	d, err := ParseUKDate(c, o)
-	switch {
-	case errors.Is(err, ErrDateUS):
-		v.fail(col, pme.CodeDateInvalid, "This looks like month/day/year: write dates day first, as dd/mm/yyyy.")
-		return pme.Date{}, false
-	case errors.Is(err, ErrDateImpossible):
-		v.fail(col, pme.CodeDateInvalid, "This is not a real date: check the day and the month.")
-		return pme.Date{}, false
-	case err != nil:
-		v.fail(col, pme.CodeDateInvalid, "This is not a date: write dates as dd/mm/yyyy (for example 02/01/2026).")
-		return pme.Date{}, false
+	if d, ok = readDateCell(v, col, v.dates, required, birth); !ok {
+		return d, false
 	}
 	if !DateInRange(d, v.today, birth) {
 		if birth {
@@ -304,11 +272,7 @@ func (v *validator) date(col string, required, birth bool) (d pme.Date, ok bool)
 
 // endDate reads an optional end date and checks it is not before start.
 func (v *validator) endDate(col string, start pme.Date, startOK bool) pme.Date {
-	d, ok := v.date(col, false, false)
-	if ok && startOK && d.Before(start) {
-		v.fail(col, pme.CodeDateOrder, fmt.Sprintf("This date is before the start date (%s): check both dates.", start.UK()))
-	}
-	return d
+	return readEndDate(v, col, start, startOK)
 }
 
 // hours reads a number of hours a week, 0–40; a blank optional cell is 0.
@@ -329,17 +293,7 @@ func (v *validator) hours(col string, required bool) float64 {
 }
 
 // yesNo reads an optional Y/N column.
-func (v *validator) yesNo(col string) string {
-	s := v.text(col)
-	if s == "" {
-		return ""
-	}
-	yn, ok := ParseYN(s)
-	if !ok {
-		v.fail(col, pme.CodeCodeUnknown, "This is not a yes/no answer: use Y or N.")
-	}
-	return yn
-}
+func (v *validator) yesNo(col string) string { return readYesNo(v, col) }
 
 // coded reads an optional coded column through a code table.
 func (v *validator) coded(col string, t CodeTable) string {
@@ -532,29 +486,16 @@ type slab struct {
 
 const slabSize = 1024
 
-func (s *slab) timetable() *pme.Timetable {
-	if len(s.tt) == 0 {
-		s.tt = make([]pme.Timetable, slabSize)
-	}
-	t := &s.tt[0]
-	s.tt = s.tt[1:]
-	return t
-}
+func (s *slab) timetable() *pme.Timetable   { return take(&s.tt) }
+func (s *slab) placement() *pme.Placement   { return take(&s.pl) }
+func (s *slab) suspension() *pme.Suspension { return take(&s.su) }
 
-func (s *slab) placement() *pme.Placement {
-	if len(s.pl) == 0 {
-		s.pl = make([]pme.Placement, slabSize)
+// take hands out the next struct of *block, starting a new block of slabSize when it is used up.
+func take[T any](block *[]T) *T {
+	if len(*block) == 0 {
+		*block = make([]T, slabSize)
 	}
-	p := &s.pl[0]
-	s.pl = s.pl[1:]
-	return p
-}
-
-func (s *slab) suspension() *pme.Suspension {
-	if len(s.su) == 0 {
-		s.su = make([]pme.Suspension, slabSize)
-	}
-	p := &s.su[0]
-	s.su = s.su[1:]
+	p := &(*block)[0]
+	*block = (*block)[1:]
 	return p
 }
