@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,9 +99,14 @@ func (s *Store) tryAdvisoryLock(ctx context.Context, job string) (Lock, bool, er
 	if err != nil {
 		return nil, false, fmt.Errorf("lock %s: %w", job, err)
 	}
-	h := fnv.New64a()
-	h.Write([]byte("pme job " + job))
-	key := int64(h.Sum64())
+	// Advisory locks are server-wide: the key names the database and schema too, so that two pme
+	// installations on one server (or two test schemas) do not block each other.
+	var key int64
+	if err := conn.GetContext(ctx, &key,
+		`SELECT hashtextextended('pme job ' || current_database() || '.' || current_schema() || '.' || $1, 0)`, job); err != nil {
+		conn.Close()
+		return nil, false, fmt.Errorf("lock %s: %w", job, err)
+	}
 	var ok bool
 	if err := conn.GetContext(ctx, &ok, `SELECT pg_try_advisory_lock($1)`, key); err != nil {
 		conn.Close()
