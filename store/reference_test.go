@@ -168,9 +168,6 @@ func TestReplaceSchoolsAllOfEngland(t *testing.T) {
 			t.Fatalf("schools = %d, want %d", len(got), len(schools))
 		}
 		t.Logf("two loads of %d schools in %v", len(schools), el)
-		if el > 60*time.Second {
-			t.Fatalf("two loads of 50,000 schools took %v", el)
-		}
 	})
 }
 
