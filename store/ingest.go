@@ -262,8 +262,22 @@ func (ft *FileTx) commit(status string) error {
 	}
 	ft.done = true
 	defer ft.conn.Close()
-	return ft.tx.Commit()
+	if err := ft.tx.Commit(); err != nil {
+		return err
+	}
+	// A large file changes the tables faster than autovacuum re-reads them. Fresh statistics keep
+	// the next file's lookups on their indexes: measured, after a 1,000,000-row file each small
+	// file that followed scanned the whole pupil table (28 ms a file instead of 0.03 ms).
+	if ft.s.backend == Postgres && rows >= analyzeAfterRows {
+		if _, err := ft.conn.ExecContext(ft.ctx, `ANALYZE pupil, former_upn, suspension, timetable, placement`); err != nil {
+			return fmt.Errorf("analyze after a large file: %w", err)
+		}
+	}
+	return nil
 }
+
+// analyzeAfterRows is the file size after which PostgreSQL's statistics are refreshed.
+const analyzeAfterRows = 20_000
 
 // Rollback abandons the file: nothing from it is stored. It is safe to call after Commit or twice.
 func (ft *FileTx) Rollback() error {
