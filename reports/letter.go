@@ -776,13 +776,7 @@ func RenderLetter(t *LetterTemplate, data pme.LetterData, font *LetterFont) ([]b
 	if err := font.checkGlyphs(data, append(headerTexts(data), blockTexts(blocks)...)...); err != nil {
 		return nil, err
 	}
-	out, pages, err := layoutLetter(data, blocks, font, 0)
-	if err != nil || pages == 1 {
-		return out, err
-	}
-	// Over one page: print again now that the number of pages is known, for "Page N of M".
-	out, _, err = layoutLetter(data, blocks, font, pages)
-	return out, err
+	return layoutLetter(data, blocks, font)
 }
 
 // cleanLetterData returns a copy of d with every text in Unicode NFC (a name typed as "a" and a
@@ -885,14 +879,19 @@ func unescape(s string) string {
 // letterPDF is one printing of a letter.
 type letterPDF struct {
 	*fpdf.Fpdf
-	data  pme.LetterData
-	total int // pages, when known
+	data pme.LetterData
 }
 
-// layoutLetter prints the letter and returns the PDF and its number of pages. total is the number
-// of pages for the footer ("Page N of M"), 0 when not yet known.
-func layoutLetter(data pme.LetterData, blocks []letterBlock, font *LetterFont, total int) ([]byte, int, error) {
-	p := &letterPDF{Fpdf: fpdf.NewCustom(&fpdf.InitType{OrientationStr: "P", UnitStr: "mm", SizeStr: "A4"}), data: data, total: total}
+// pageNumberWidth is the room for "Page N of M" at the foot, in mm.
+const pageNumberWidth = 18
+
+// pagesAlias stands for the number of pages in "Page N of M"; fpdf fills it in when the letter is
+// finished, so a letter is laid out once however many pages it runs to.
+const pagesAlias = "{pages}"
+
+// layoutLetter prints the letter and returns the PDF.
+func layoutLetter(data pme.LetterData, blocks []letterBlock, font *LetterFont) ([]byte, error) {
+	p := &letterPDF{Fpdf: fpdf.NewCustom(&fpdf.InitType{OrientationStr: "P", UnitStr: "mm", SizeStr: "A4"}), data: data}
 	p.setup(font)
 	p.AddPage()
 	p.letterhead()
@@ -906,9 +905,9 @@ func layoutLetter(data pme.LetterData, blocks []letterBlock, font *LetterFont, t
 	}
 	var buf bytes.Buffer
 	if err := p.Output(&buf); err != nil {
-		return nil, 0, fmt.Errorf("render letter %s: %w", data.ID, err)
+		return nil, fmt.Errorf("render letter %s: %w", data.ID, err)
 	}
-	return buf.Bytes(), p.PageCount(), nil
+	return buf.Bytes(), nil
 }
 
 func (p *letterPDF) setup(font *LetterFont) {
@@ -928,7 +927,8 @@ func (p *letterPDF) setup(font *LetterFont) {
 	p.SetLang("en-GB")
 	p.SetTextColor(0, 0, 0)
 	p.SetHeaderFunc(p.header)
-	p.SetFooterFunc(p.footer)
+	p.AliasNbPages(pagesAlias)
+	p.SetFooterFuncLpi(p.footer)
 }
 
 // header and footer carry the Government Security Classification marking on every page.
@@ -939,16 +939,21 @@ func (p *letterPDF) header() {
 	p.SetY(marginT)
 }
 
-func (p *letterPDF) footer() {
+// footer ends a page; lastPage is false when another page follows. Page numbers are printed only
+// when the letter runs onto a second page.
+func (p *letterPDF) footer(lastPage bool) {
 	p.SetY(-15)
 	p.SetFont("letter", "B", 8)
 	p.CellFormat(0, 4, "OFFICIAL-SENSITIVE", "", 0, "C", false, 0, "")
 	p.SetFont("letter", "", 8)
 	p.SetX(marginL)
 	p.CellFormat(0, 4, "Our ref: "+p.data.ID, "", 0, "L", false, 0, "")
-	if p.total > 1 {
-		p.SetX(marginL)
-		p.CellFormat(0, 4, fmt.Sprintf("Page %d of %d", p.PageNo(), p.total), "", 0, "R", false, 0, "")
+	if !lastPage || p.PageNo() > 1 {
+		// Left-aligned in a box at the right margin: the alias is wider than the number it
+		// becomes, so right alignment would drift.
+		w, _ := p.GetPageSize()
+		p.SetX(w - marginR - pageNumberWidth)
+		p.CellFormat(pageNumberWidth, 4, fmt.Sprintf("Page %d of %s", p.PageNo(), pagesAlias), "", 0, "L", false, 0, "")
 	}
 }
 
