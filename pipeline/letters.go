@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"pme"
@@ -77,13 +78,18 @@ func (e *Env) Letters(ctx context.Context) (LettersSummary, error) {
 		return sum, err
 	}
 	notProduced := plan.NotProduced
+	// Printing allocates heavily (fpdf rebuilds the embedded font for every PDF) while holding
+	// little: a lazier garbage collector here measured 1,000 letters at 7.7 s and 146 MB instead
+	// of 11 s and 46 MB.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	bar := e.progress(len(plan.Due), "letters")
 	// Letters are printed and written in parallel, a chunk at a time (printing is CPU work, about
 	// 14 ms a letter), then recorded in order: a crash between writing and recording rewrites the
 	// same file, as the id comes from the episode.
 	workers := runtime.GOMAXPROCS(0)
-	for start := 0; start < len(plan.Due); start += 4 * workers {
-		chunk := plan.Due[start:min(start+4*workers, len(plan.Due))]
+	const chunkSize = 64 // letters printed between two ledger writes: big enough to keep the cores busy
+	for start := 0; start < len(plan.Due); start += chunkSize {
+		chunk := plan.Due[start:min(start+chunkSize, len(plan.Due))]
 		errs := make([]error, len(chunk))
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, workers)
@@ -96,6 +102,7 @@ func (e *Env) Letters(ctx context.Context) (LettersSummary, error) {
 			}(&chunk[i], &errs[i])
 		}
 		wg.Wait()
+		var made []pme.Letter
 		for i := range chunk {
 			l := &chunk[i]
 			var glyph *reports.MissingGlyphError
@@ -107,12 +114,15 @@ func (e *Env) Letters(ctx context.Context) (LettersSummary, error) {
 				return sum, errs[i]
 			}
 			l.Created = e.now()
-			if err := e.Store.RecordLetter(ctx, *l); err != nil {
-				return sum, err
-			}
-			sum.Letters = append(sum.Letters, LetterSummary{LetterID: l.ID, UPN: l.UPN, LAESTAB: l.LAESTAB, File: l.File, SHA256: l.SHA256})
-			bar.Add(1)
+			made = append(made, *l)
 		}
+		if err := e.Store.RecordLetters(ctx, made); err != nil {
+			return sum, err
+		}
+		for _, l := range made {
+			sum.Letters = append(sum.Letters, LetterSummary{LetterID: l.ID, UPN: l.UPN, LAESTAB: l.LAESTAB, File: l.File, SHA256: l.SHA256})
+		}
+		bar.Add(len(made))
 	}
 	bar.Finish()
 	sum.NotProduced = append(sum.NotProduced, notProduced...)

@@ -52,39 +52,60 @@ func (r letterRow) letter() (pme.Letter, error) {
 // per version), font, snapshot, PDF hash, file and when it was made (now, when Created is zero).
 // A second letter for the same episode, or a second letter with the same id, is refused.
 func (s *Store) RecordLetter(ctx context.Context, l pme.Letter) error {
+	return s.RecordLetters(ctx, []pme.Letter{l})
+}
+
+// RecordLetters records letters as RecordLetter does, all in one transaction: one commit for a
+// batch instead of one per letter.
+func (s *Store) RecordLetters(ctx context.Context, letters []pme.Letter) error {
+	rows := make([]letterRow, len(letters))
+	for i, l := range letters {
+		r, err := newLetterRow(l)
+		if err != nil {
+			return err
+		}
+		rows[i] = r
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		for _, row := range rows {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO letter_template (hash, body) VALUES (?, ?)
+				ON CONFLICT (hash) DO NOTHING`), row.TemplateHash, row.Template); err != nil {
+				return fmt.Errorf("record letter %s: %w", row.ID, err)
+			}
+			if _, err := tx.NamedExecContext(ctx, `INSERT INTO letter (id, episode_key, upn, laestab, kind, letter_date,
+				trigger_reason, template_hash, font_hash, episode, snapshot, sha256, file, created)
+				VALUES (:id, :episode_key, :upn, :laestab, :kind, :letter_date, :trigger_reason, :template_hash,
+				:font_hash, :episode, :snapshot, :sha256, :file, :created)`, row); err != nil {
+				return fmt.Errorf("record letter %s: %w", row.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record letters: %w", err)
+	}
+	return nil
+}
+
+func newLetterRow(l pme.Letter) (letterRow, error) {
 	if l.ID == "" || l.EpisodeKey == "" || l.TemplateHash == "" || l.Template == "" || l.SHA256 == "" {
-		return errors.New("record letter: id, episode key, template, template hash and SHA-256 are all needed")
+		return letterRow{}, errors.New("record letter: id, episode key, template, template hash and SHA-256 are all needed")
 	}
 	episode, err := json.Marshal(l.Episode)
 	if err != nil {
-		return fmt.Errorf("record letter %s: %w", l.ID, err)
+		return letterRow{}, fmt.Errorf("record letter %s: %w", l.ID, err)
 	}
 	snapshot, err := json.Marshal(l.Data)
 	if err != nil {
-		return fmt.Errorf("record letter %s: %w", l.ID, err)
+		return letterRow{}, fmt.Errorf("record letter %s: %w", l.ID, err)
 	}
 	if l.Created.IsZero() {
 		l.Created = time.Now()
 	}
-	row := letterRow{ID: l.ID, EpisodeKey: l.EpisodeKey, UPN: l.UPN, LAESTAB: l.LAESTAB, Kind: string(l.Episode.Kind),
+	return letterRow{ID: l.ID, EpisodeKey: l.EpisodeKey, UPN: l.UPN, LAESTAB: l.LAESTAB, Kind: string(l.Episode.Kind),
 		Date: l.Date, Trigger: l.Trigger, TemplateHash: l.TemplateHash, FontHash: l.FontHash,
 		Episode: string(episode), Snapshot: string(snapshot), SHA256: l.SHA256, File: l.File,
-		Created: timestamp(l.Created), Template: l.Template}
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO letter_template (hash, body) VALUES (?, ?)
-			ON CONFLICT (hash) DO NOTHING`), l.TemplateHash, l.Template); err != nil {
-			return err
-		}
-		_, err := tx.NamedExecContext(ctx, `INSERT INTO letter (id, episode_key, upn, laestab, kind, letter_date,
-			trigger_reason, template_hash, font_hash, episode, snapshot, sha256, file, created)
-			VALUES (:id, :episode_key, :upn, :laestab, :kind, :letter_date, :trigger_reason, :template_hash,
-			:font_hash, :episode, :snapshot, :sha256, :file, :created)`, row)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("record letter %s: %w", l.ID, err)
-	}
-	return nil
+		Created: timestamp(l.Created), Template: l.Template}, nil
 }
 
 // LetterEpisodes returns the episode key of every letter in the ledger, with its letter id: the
