@@ -66,6 +66,34 @@ func Plans(pupils []pme.StoredPupil, plans []pme.Plan) []pme.PlanMatch {
 	return out
 }
 
+// Candidates returns a test for the pupils that could match one of the plans at all: those holding
+// a plan's UPN (as their own or a former one) and those born on a plan's date of birth, which
+// every match by name needs. Plans over the candidates alone gives what it gives over every pupil,
+// so a caller can stream the pupils and keep only these.
+func Candidates(plans []pme.Plan) func(pme.StoredPupil) bool {
+	upns := make(map[string]bool, len(plans))
+	dobs := make(map[pme.Date]bool, len(plans))
+	for _, p := range plans {
+		if u := normUPN(p.UPN); u != "" {
+			upns[u] = true
+		}
+		if !p.DOB.IsZero() {
+			dobs[p.DOB] = true
+		}
+	}
+	return func(p pme.StoredPupil) bool {
+		if dobs[p.DOB] && !p.DOB.IsZero() || upns[normUPN(p.UPN)] {
+			return true
+		}
+		for _, f := range p.FormerUPNs {
+			if upns[normUPN(f)] {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // childMatch is how one social care child matched: the pupils (indexes) and the method.
 type childMatch struct {
 	pupils []int

@@ -10,12 +10,16 @@ import (
 	"pme/calendar"
 	"pme/match"
 	"pme/rules"
+	"pme/store"
 )
 
 // FlagSummary is `pme flag --json` and `pme cases --json` (cli.md).
 type FlagSummary struct {
 	Today string        `json:"today"`
 	Cases []CaseSummary `json:"cases"`
+
+	// ByStatus counts the cases the summary covers by status, whether or not Cases lists them.
+	ByStatus map[string]int `json:"-"`
 }
 
 // CaseSummary is one case in the JSON summaries.
@@ -32,11 +36,24 @@ type CaseSummary struct {
 
 // Counts returns the number of cases by status.
 func (s FlagSummary) Counts() map[string]int {
+	if s.ByStatus != nil {
+		return s.ByStatus
+	}
 	by := map[string]int{}
 	for _, c := range s.Cases {
 		by[c.Status]++
 	}
 	return by
+}
+
+// Listed returns the number of cases the summary covers: those not closed, and those closed in
+// this run.
+func (s FlagSummary) Listed() int {
+	n := 0
+	for _, c := range s.Counts() {
+		n += c
+	}
+	return n
 }
 
 // RulesConfig builds the rules' configuration from the configuration file.
@@ -56,69 +73,137 @@ func (e *Env) Calendar(ctx context.Context) (*calendar.Calendar, error) {
 	return calendar.New(terms, closures)
 }
 
-// Facts gathers everything the rules read, and matches pupils to social care plans.
-func (e *Env) Facts(ctx context.Context) (rules.Facts, error) {
-	var f rules.Facts
-	var err error
-	if f.Pupils, err = e.Store.Pupils(ctx); err != nil {
-		return f, err
-	}
-	if f.Timetables, err = e.Store.CurrentTimetables(ctx); err != nil {
-		return f, err
-	}
-	if f.Placements, err = e.Store.CurrentPlacements(ctx); err != nil {
-		return f, err
-	}
-	if f.Suspensions, err = e.Store.Suspensions(ctx); err != nil {
-		return f, err
-	}
-	if f.Providers, err = e.Store.Providers(ctx); err != nil {
-		return f, err
-	}
-	plans, err := e.Store.Plans(ctx)
-	if err != nil {
-		return f, err
-	}
-	f.Matches = match.Plans(f.Pupils, plans)
-	start, _, _ := calendar.AcademicYear(e.Today)
-	if f.ReturnTypes, err = e.Store.ReturnTypesByPupil(ctx, start); err != nil {
-		return f, err
-	}
-	return f, nil
+// pupilsPerRange is how many pupil ids the rules take at a time: about 60,000 suspension events
+// and 30 MB of facts at national density, and few enough ranges that their queries cost little.
+var pupilsPerRange int64 = 20_000 // a variable so that a test can make ranges small
+
+// evaluation is what the rules need besides the facts of a range of pupils: read once, before the
+// facts, since on SQLite every read of a flag run must then go through its transaction.
+type evaluation struct {
+	cfg       rules.Config
+	cal       *calendar.Calendar
+	today     pme.Date
+	plans     []pme.Plan
+	providers []pme.Provider
 }
 
-// Flag runs the rules over everything stored, as at the run date, and updates the cases. Running it
-// twice on the same data and date changes nothing.
-func (e *Env) Flag(ctx context.Context) (FlagSummary, error) {
-	sum := FlagSummary{Today: e.Today.String(), Cases: []CaseSummary{}}
-	cfg, err := e.RulesConfig()
+func (e *Env) newEvaluation(ctx context.Context) (*evaluation, error) {
+	ev := &evaluation{today: e.Today}
+	var err error
+	if ev.cfg, err = e.RulesConfig(); err != nil {
+		return nil, err
+	}
+	if ev.cal, err = e.Calendar(ctx); err != nil {
+		return nil, err
+	}
+	if ev.plans, err = e.Store.Plans(ctx); err != nil {
+		return nil, err
+	}
+	if ev.providers, err = e.Store.Providers(ctx); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// run evaluates the rules a range of pupils at a time, in pupil order, and hands fn each range's
+// results (one per pupil with a finding or a letter due). Memory holds one range's facts; only
+// the social care matches, which need every pupil, are worked out once for all.
+func (ev *evaluation) run(r *store.Reader, fn func(rg store.PupilRange, results []rules.PupilResult) error) error {
+	matches, err := ev.matches(r)
 	if err != nil {
-		return sum, err
+		return err
 	}
-	cal, err := e.Calendar(ctx)
+	last, err := r.MaxPupilID()
 	if err != nil {
-		return sum, err
+		return err
 	}
-	facts, err := e.Facts(ctx)
-	if err != nil {
-		return sum, err
-	}
-	results := rules.Evaluate(facts, cal, cfg, e.Today)
-	prev, err := e.Store.Cases(ctx)
-	if err != nil {
-		return sum, err
-	}
-	next, events := rules.UpdateCases(prev, results, e.Today, newCaseID)
-	if err := e.Store.SaveCases(ctx, next, events, e.Today); err != nil {
-		return sum, err
-	}
-	for _, c := range next {
-		if c.Status != pme.CaseClosed || c.ClosedOn.Equal(e.Today) {
-			sum.Cases = append(sum.Cases, caseSummary(c))
+	yearStart, _, _ := calendar.AcademicYear(ev.today)
+	for from := int64(0); from <= last; from += pupilsPerRange {
+		rg := store.PupilRange{From: from, To: from + pupilsPerRange}
+		f := rules.Facts{Providers: ev.providers}
+		if f.Pupils, err = r.Pupils(rg); err != nil {
+			return err
+		}
+		if f.Timetables, err = r.Timetables(rg); err != nil {
+			return err
+		}
+		if f.Placements, err = r.Placements(rg); err != nil {
+			return err
+		}
+		if f.Suspensions, err = r.Suspensions(rg); err != nil {
+			return err
+		}
+		if f.ReturnTypes, err = r.ReturnTypes(rg, yearStart); err != nil {
+			return err
+		}
+		for _, p := range f.Pupils {
+			f.Matches = append(f.Matches, matches[p.ID]...)
+		}
+		if err := fn(rg, rules.Evaluate(f, ev.cal, ev.cfg, ev.today)); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// matches matches the plans to the pupils who could match one (match.Candidates), by pupil id.
+func (ev *evaluation) matches(r *store.Reader) (map[int64][]pme.PlanMatch, error) {
+	if len(ev.plans) == 0 {
+		return nil, nil
+	}
+	mayMatch := match.Candidates(ev.plans)
+	var candidates []pme.StoredPupil
+	err := r.EachPupil(func(p pme.StoredPupil) error {
+		if mayMatch(p) {
+			candidates = append(candidates, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	by := map[int64][]pme.PlanMatch{}
+	for _, m := range match.Plans(candidates, ev.plans) {
+		by[m.PupilID] = append(by[m.PupilID], m)
+	}
+	return by, nil
+}
+
+// Flag runs the rules over everything stored, as at the run date, and updates the cases, a range
+// of pupils at a time in one transaction. Running it twice on the same data and date changes
+// nothing. The summary lists the cases only when ListCases is set (for --json): at national scale
+// that list is most of the memory.
+func (e *Env) Flag(ctx context.Context) (FlagSummary, error) {
+	sum := FlagSummary{Today: e.Today.String(), Cases: []CaseSummary{}, ByStatus: map[string]int{}}
+	ev, err := e.newEvaluation(ctx)
+	if err != nil {
+		return sum, err
+	}
+	events := 0
+	err = e.Store.Flag(ctx, e.Today, func(f *store.FlagRun) error {
+		return ev.run(f.Reader, func(rg store.PupilRange, results []rules.PupilResult) error {
+			prev, err := f.Cases(rg)
+			if err != nil {
+				return err
+			}
+			next, evs := rules.UpdateCases(prev, results, e.Today, newCaseID)
+			for _, c := range next {
+				if c.Status != pme.CaseClosed || c.ClosedOn.Equal(e.Today) {
+					sum.ByStatus[c.Status]++
+					if e.ListCases {
+						sum.Cases = append(sum.Cases, caseSummary(c))
+					}
+				}
+			}
+			events += len(evs)
+			return f.SaveCases(next, evs)
+		})
+	})
+	if err != nil {
+		return sum, err
+	}
 	sortCases(sum.Cases)
-	e.log().Info("cases flagged", "cases", len(sum.Cases), "events", len(events))
+	e.log().Info("cases flagged", "cases", sum.Listed(), "events", events)
 	return sum, nil
 }
 

@@ -153,7 +153,7 @@ func (e *Env) step(ctx context.Context, step string, sum *RunSummary, r *pme.Run
 	case JobFlag:
 		s, err := e.Flag(ctx)
 		sum.Flag = &s
-		r.Cases = len(s.Cases)
+		r.Cases = s.Listed()
 		return err
 	case JobReport:
 		s, err := e.Report(ctx)

@@ -258,15 +258,7 @@ func (e *Env) lettersMadeOn(ctx context.Context, day pme.Date) ([]reports.Letter
 // letterCandidates runs the rules and returns, for each pupil with a letter due, each active
 // provision with the plan, school, contact and provider the letter needs.
 func (e *Env) letterCandidates(ctx context.Context) ([]reports.LetterCandidate, error) {
-	cfg, err := e.RulesConfig()
-	if err != nil {
-		return nil, err
-	}
-	cal, err := e.Calendar(ctx)
-	if err != nil {
-		return nil, err
-	}
-	facts, err := e.Facts(ctx)
+	ev, err := e.newEvaluation(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -275,30 +267,31 @@ func (e *Env) letterCandidates(ctx context.Context) ([]reports.LetterCandidate, 
 		return nil, err
 	}
 	var out []reports.LetterCandidate
-	for _, r := range rules.Evaluate(facts, cal, cfg, e.Today) {
-		if !r.LetterDue {
-			continue
-		}
-		plan, ok := d.openPlan(r.PupilID, e.Today)
-		if !ok || (plan.Plan.PlanType != pme.PlanCP && plan.Plan.PlanType != pme.PlanCIN) {
-			// LAC with a CP/CIN plan too: openPlan ranks CP and CIN first, so this is a guard.
-			continue
-		}
-		pupil := d.pupils[r.PupilID].Pupil
-		for _, t := range r.Timetables {
-			t := t
-			out = append(out, d.candidate(pupil, plan.Plan, t.LAESTAB, &t.Timetable, nil))
-		}
-		for _, p := range r.Placements {
-			p := p
-			c := d.candidate(pupil, plan.Plan, p.LAESTAB, nil, &p.Placement)
-			if prov, ok := match.Provider(p.Placement, d.providers); ok {
-				c.Provider = &prov
+	err = ev.run(e.Store.Reader(ctx), func(_ store.PupilRange, results []rules.PupilResult) error {
+		for _, r := range results {
+			if !r.LetterDue {
+				continue
 			}
-			out = append(out, c)
+			plan, ok := d.openPlan(r.PupilID, e.Today)
+			if !ok || (plan.Plan.PlanType != pme.PlanCP && plan.Plan.PlanType != pme.PlanCIN) {
+				// LAC with a CP/CIN plan too: openPlan ranks CP and CIN first, so this is a guard.
+				continue
+			}
+			pupil := d.pupils[r.PupilID].Pupil
+			for _, t := range r.Timetables {
+				out = append(out, d.candidate(pupil, plan.Plan, t.LAESTAB, &t.Timetable, nil))
+			}
+			for _, p := range r.Placements {
+				c := d.candidate(pupil, plan.Plan, p.LAESTAB, nil, &p.Placement)
+				if prov, ok := match.Provider(p.Placement, d.providers); ok {
+					c.Provider = &prov
+				}
+				out = append(out, c)
+			}
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 func (d *caseData) candidate(p pme.Pupil, plan pme.Plan, laestab string, t *pme.Timetable, pl *pme.Placement) reports.LetterCandidate {

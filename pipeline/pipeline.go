@@ -27,6 +27,8 @@ type Env struct {
 	Log     *slog.Logger     // never given a name, UPN, address or date of birth
 	// Progress, when set, shows long work to a person at a terminal.
 	Progress func(total int, what string) Progress
+	// ListCases makes Flag list every case in its summary, for --json; otherwise it only counts them.
+	ListCases bool
 }
 
 // Progress is a progress display for long work.

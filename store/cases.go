@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -19,13 +20,21 @@ const caseColumns = `id, pupil_id, upn, status, severity, laestab, plan, letter_
 
 // Cases returns every case, closed ones included, ordered by pupil, with its findings and rules.
 func (s *Store) Cases(ctx context.Context) ([]pme.Case, error) {
+	return s.Reader(ctx).Cases(AllPupils)
+}
+
+// Cases returns the range's cases, closed ones included, ordered by pupil, with their findings and
+// rules.
+func (r *Reader) Cases(rg PupilRange) ([]pme.Case, error) {
 	var cases []pme.Case
-	if err := s.db.SelectContext(ctx, &cases, `SELECT `+caseColumns+` FROM cases ORDER BY pupil_id`); err != nil {
+	if err := r.sel(&cases, `SELECT `+caseColumns+` FROM cases WHERE pupil_id >= ? AND pupil_id < ? ORDER BY pupil_id`,
+		rg.From, rg.To); err != nil {
 		return nil, fmt.Errorf("load cases: %w", err)
 	}
 	var findings []findingRow
-	if err := s.db.SelectContext(ctx, &findings,
-		`SELECT case_id, position, rule, severity, explanation, laestab FROM case_finding ORDER BY case_id, position`); err != nil {
+	if err := r.sel(&findings, `SELECT f.case_id, f.position, f.rule, f.severity, f.explanation, f.laestab
+		FROM case_finding f JOIN cases c ON c.id = f.case_id WHERE c.pupil_id >= ? AND c.pupil_id < ?
+		ORDER BY f.case_id, f.position`, rg.From, rg.To); err != nil {
 		return nil, fmt.Errorf("load case findings: %w", err)
 	}
 	at := make(map[string]int, len(cases))
@@ -53,26 +62,67 @@ type findingRow struct {
 	LAESTAB     string `db:"laestab"`
 }
 
-// SaveCases writes the cases (inserted or updated by id, their findings replaced) and appends
-// the events, in one transaction, and records that the rules ran on runDate.
+// SaveCases writes the cases and events of a whole run in one transaction (see FlagRun.SaveCases),
+// and records that the rules ran on runDate.
 func (s *Store) SaveCases(ctx context.Context, cases []pme.Case, events []pme.CaseEvent, runDate pme.Date) error {
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		for start := 0; start < len(cases); start += caseBatch {
-			batch := cases[start:min(start+caseBatch, len(cases))]
-			if err := upsertCases(ctx, tx, batch); err != nil {
-				return err
-			}
-			if err := replaceFindings(ctx, tx, batch); err != nil {
-				return err
-			}
-		}
-		if err := insertEvents(ctx, tx, events); err != nil {
-			return err
-		}
-		return recordFlagRun(ctx, tx, cases, runDate)
-	})
+	return s.Flag(ctx, runDate, func(f *FlagRun) error { return f.SaveCases(cases, events) })
+}
+
+// FlagRun is one run of the rules: it reads the facts and cases a range of pupils at a time and
+// writes each range's cases back, all in one transaction, so that a run is stored whole or not at
+// all, and the ranges read one snapshot (repeatable read on PostgreSQL; SQLite's transactions are
+// serializable).
+type FlagRun struct {
+	*Reader
+	tx   *sqlx.Tx
+	open int // cases saved whose status is not closed
+}
+
+// Flag runs fn in a flag run's transaction and records that the rules ran on runDate (unless it is
+// zero), with the number of cases left open.
+func (s *Store) Flag(ctx context.Context, runDate pme.Date, fn func(f *FlagRun) error) error {
+	var opts *sql.TxOptions
+	if s.backend == Postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
+	}
+	tx, err := s.db.BeginTxx(ctx, opts)
 	if err != nil {
+		return fmt.Errorf("begin flag run: %w", err)
+	}
+	defer tx.Rollback()
+	f := &FlagRun{Reader: &Reader{ctx: ctx, q: tx}, tx: tx}
+	if err := fn(f); err != nil {
+		return err
+	}
+	if err := recordFlagRun(ctx, tx, f.open, runDate); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save cases: %w", err)
+	}
+	return nil
+}
+
+// SaveCases writes cases (inserted or updated by id, their findings replaced) and appends the
+// events.
+func (f *FlagRun) SaveCases(cases []pme.Case, events []pme.CaseEvent) error {
+	ctx := f.ctx
+	for start := 0; start < len(cases); start += caseBatch {
+		batch := cases[start:min(start+caseBatch, len(cases))]
+		if err := upsertCases(ctx, f.tx, batch); err != nil {
+			return fmt.Errorf("save cases: %w", err)
+		}
+		if err := replaceFindings(ctx, f.tx, batch); err != nil {
+			return fmt.Errorf("save cases: %w", err)
+		}
+	}
+	if err := insertEvents(ctx, f.tx, events); err != nil {
+		return fmt.Errorf("save cases: %w", err)
+	}
+	for _, c := range cases {
+		if c.Status != pme.CaseClosed {
+			f.open++
+		}
 	}
 	return nil
 }
@@ -146,15 +196,9 @@ func insertEvents(ctx context.Context, tx *sqlx.Tx, events []pme.CaseEvent) erro
 }
 
 // recordFlagRun notes the day the rules ran and how many cases were not closed.
-func recordFlagRun(ctx context.Context, tx *sqlx.Tx, cases []pme.Case, day pme.Date) error {
+func recordFlagRun(ctx context.Context, tx *sqlx.Tx, open int, day pme.Date) error {
 	if day.IsZero() {
 		return nil
-	}
-	open := 0
-	for _, c := range cases {
-		if c.Status != pme.CaseClosed {
-			open++
-		}
 	}
 	q := `INSERT INTO flag_run (day, cases) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET cases = excluded.cases`
 	if _, err := tx.ExecContext(ctx, tx.Rebind(q), day, open); err != nil {

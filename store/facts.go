@@ -2,65 +2,172 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"math"
+
+	"github.com/jmoiron/sqlx"
 
 	"pme"
 )
 
-// CurrentTimetables returns the reduced timetables in the schools' current snapshots, rows kept
+// PupilRange is the pupils whose ids are in [From, To). The rules run a range of pupils at a time,
+// so that memory holds one range's facts and cases, never the whole country's.
+type PupilRange struct{ From, To int64 }
+
+// AllPupils is every pupil.
+var AllPupils = PupilRange{From: math.MinInt64, To: math.MaxInt64}
+
+// queryer is what the reads run on: the database, or a flag run's transaction (on SQLite, with its
+// one connection, every read of the run must go through the transaction).
+type queryer interface {
+	sqlx.QueryerContext
+	Rebind(query string) string
+}
+
+// Reader reads the facts the rules need and the cases they keep, a range of pupils at a time.
+type Reader struct {
+	ctx context.Context
+	q   queryer
+}
+
+// Reader returns a Reader straight on the database.
+func (s *Store) Reader(ctx context.Context) *Reader { return &Reader{ctx: ctx, q: s.db} }
+
+func (r *Reader) sel(dest any, query string, args ...any) error {
+	return sqlx.SelectContext(r.ctx, r.q, dest, r.q.Rebind(query), args...)
+}
+
+// MaxPupilID returns the highest pupil id held by a pupil or a case (a case may outlive its pupil,
+// merged into another), 0 when there is none.
+func (r *Reader) MaxPupilID() (int64, error) {
+	var n sql.NullInt64
+	err := sqlx.GetContext(r.ctx, r.q, &n, `SELECT MAX(id) FROM (SELECT MAX(id) AS id FROM pupil
+		UNION ALL SELECT MAX(pupil_id) FROM cases) AS m`)
+	if err != nil {
+		return 0, fmt.Errorf("highest pupil id: %w", err)
+	}
+	return n.Int64, nil
+}
+
+// Pupils returns the range's pupils with the latest details returned and any former (temporary)
+// UPNs, ordered by id.
+func (r *Reader) Pupils(rg PupilRange) ([]pme.StoredPupil, error) {
+	var pupils []pme.StoredPupil
+	if err := r.sel(&pupils, `SELECT id, upn, surname, forename, dob, gender, nc_year, sen
+		FROM pupil WHERE id >= ? AND id < ? ORDER BY id`, rg.From, rg.To); err != nil {
+		return nil, fmt.Errorf("load pupils: %w", err)
+	}
+	former, err := r.formerUPNs(rg)
+	if err != nil {
+		return nil, err
+	}
+	for i := range pupils {
+		pupils[i].FormerUPNs = former[pupils[i].ID]
+	}
+	return pupils, nil
+}
+
+func (r *Reader) formerUPNs(rg PupilRange) (map[int64][]string, error) {
+	var former []struct {
+		UPN     string `db:"upn"`
+		PupilID int64  `db:"pupil_id"`
+	}
+	if err := r.sel(&former, `SELECT upn, pupil_id FROM former_upn WHERE pupil_id >= ? AND pupil_id < ?
+		ORDER BY pupil_id, upn`, rg.From, rg.To); err != nil {
+		return nil, fmt.Errorf("load former UPNs: %w", err)
+	}
+	by := make(map[int64][]string, len(former))
+	for _, f := range former {
+		by[f.PupilID] = append(by[f.PupilID], f.UPN)
+	}
+	return by, nil
+}
+
+// EachPupil calls fn with every pupil, in id order, one row at a time: matching social care
+// plans looks at every pupil but keeps only the few that could match.
+func (r *Reader) EachPupil(fn func(pme.StoredPupil) error) error {
+	former, err := r.formerUPNs(AllPupils)
+	if err != nil {
+		return err
+	}
+	rows, err := r.q.QueryxContext(r.ctx, `SELECT id, upn, surname, forename, dob, gender, nc_year, sen FROM pupil ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("load pupils: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p pme.StoredPupil
+		if err := rows.StructScan(&p); err != nil {
+			return fmt.Errorf("load pupils: %w", err)
+		}
+		p.FormerUPNs = former[p.ID]
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load pupils: %w", err)
+	}
+	return nil
+}
+
+// Timetables returns the range's reduced timetables in the schools' current snapshots, rows kept
 // from an earlier snapshot included (Stale set), ordered by pupil, school and start date.
-func (s *Store) CurrentTimetables(ctx context.Context) ([]pme.StoredTimetable, error) {
+func (r *Reader) Timetables(rg PupilRange) ([]pme.StoredTimetable, error) {
 	var out []pme.StoredTimetable
 	const q = `SELECT id, pupil_id, laestab, stale, received, start_date, planned_end_date, actual_end_date,
 		hours_per_week, reason, parental_agreement, review_date
-		FROM timetable WHERE is_current ORDER BY pupil_id, laestab, start_date, id`
-	if err := s.db.SelectContext(ctx, &out, q); err != nil {
+		FROM timetable WHERE is_current AND pupil_id >= ? AND pupil_id < ? ORDER BY pupil_id, laestab, start_date, id`
+	if err := r.sel(&out, q, rg.From, rg.To); err != nil {
 		return nil, fmt.Errorf("load current timetables: %w", err)
 	}
 	return out, nil
 }
 
-// CurrentPlacements returns the AP placements in the schools' current snapshots, rows kept from an
-// earlier snapshot included (Stale set), ordered by pupil, school and start date.
-func (s *Store) CurrentPlacements(ctx context.Context) ([]pme.StoredPlacement, error) {
+// Placements returns the range's AP placements in the schools' current snapshots, rows kept from
+// an earlier snapshot included (Stale set), ordered by pupil, school and start date.
+func (r *Reader) Placements(rg PupilRange) ([]pme.StoredPlacement, error) {
 	var out []pme.StoredPlacement
 	const q = `SELECT id, pupil_id, laestab, stale, received, provider_name, provider_urn, provider_ukprn,
 		provider_registered, start_date, end_date, hours_at_provider, hours_at_school, reason
-		FROM placement WHERE is_current ORDER BY pupil_id, laestab, start_date, id`
-	if err := s.db.SelectContext(ctx, &out, q); err != nil {
+		FROM placement WHERE is_current AND pupil_id >= ? AND pupil_id < ? ORDER BY pupil_id, laestab, start_date, id`
+	if err := r.sel(&out, q, rg.From, rg.To); err != nil {
 		return nil, fmt.Errorf("load current placements: %w", err)
 	}
 	return out, nil
 }
 
-// Suspensions returns every suspension and exclusion event ever stored, each as last returned,
-// ordered by pupil and start date.
-func (s *Store) Suspensions(ctx context.Context) ([]pme.StoredSuspension, error) {
+// Suspensions returns the range's suspension and exclusion events, each as last returned, ordered
+// by pupil and start date.
+func (r *Reader) Suspensions(rg PupilRange) ([]pme.StoredSuspension, error) {
 	var out []pme.StoredSuspension
 	const q = `SELECT id, pupil_id, laestab, received, category, start_date, sessions, reason, reason2, reason3,
-		sixth_day_provision FROM suspension ORDER BY pupil_id, start_date, laestab, category`
-	if err := s.db.SelectContext(ctx, &out, q); err != nil {
+		sixth_day_provision FROM suspension WHERE pupil_id >= ? AND pupil_id < ?
+		ORDER BY pupil_id, start_date, laestab, category`
+	if err := r.sel(&out, q, rg.From, rg.To); err != nil {
 		return nil, fmt.Errorf("load suspensions: %w", err)
 	}
 	return out, nil
 }
 
-// ReturnTypesByPupil returns, for each pupil, the return types (in pme.ReturnTypes order) the pupil
-// appeared on since from (the start of the academic year), earlier snapshots included: a reduced
-// timetable or AP placement received on or after from that had not ended before from, or a
-// suspension starting on or after from. Rows since replaced by a newer snapshot still count: a
+// ReturnTypes returns, for each pupil of the range, the return types (in pme.ReturnTypes order)
+// the pupil appeared on since from (the start of the academic year), earlier snapshots included: a
+// reduced timetable or AP placement received on or after from that had not ended before from, or
+// a suspension starting on or after from. Rows since replaced by a newer snapshot still count: a
 // pupil moved from a reduced timetable to AP was on both this year.
-func (s *Store) ReturnTypesByPupil(ctx context.Context, from pme.Date) (map[int64][]pme.ReturnType, error) {
+func (r *Reader) ReturnTypes(rg PupilRange, from pme.Date) (map[int64][]pme.ReturnType, error) {
 	var rows []struct {
 		PupilID int64  `db:"pupil_id"`
 		Type    string `db:"type"`
 	}
-	q := s.db.Rebind(`SELECT DISTINCT pupil_id, 'reduced-timetable' AS type FROM timetable
-			WHERE received >= ? AND (actual_end_date IS NULL OR actual_end_date >= ?)
+	const q = `SELECT DISTINCT pupil_id, 'reduced-timetable' AS type FROM timetable
+			WHERE pupil_id >= ? AND pupil_id < ? AND received >= ? AND (actual_end_date IS NULL OR actual_end_date >= ?)
 		UNION SELECT DISTINCT pupil_id, 'alternative-provision' AS type FROM placement
-			WHERE received >= ? AND (end_date IS NULL OR end_date >= ?)
-		UNION SELECT DISTINCT pupil_id, 'suspensions' AS type FROM suspension WHERE start_date >= ?`)
-	if err := s.db.SelectContext(ctx, &rows, q, from, from, from, from, from); err != nil {
+			WHERE pupil_id >= ? AND pupil_id < ? AND received >= ? AND (end_date IS NULL OR end_date >= ?)
+		UNION SELECT DISTINCT pupil_id, 'suspensions' AS type FROM suspension
+			WHERE pupil_id >= ? AND pupil_id < ? AND start_date >= ?`
+	if err := r.sel(&rows, q, rg.From, rg.To, from, from, rg.From, rg.To, from, from, rg.From, rg.To, from); err != nil {
 		return nil, fmt.Errorf("load return types by pupil: %w", err)
 	}
 	on := map[int64]map[pme.ReturnType]bool{}
@@ -79,4 +186,30 @@ func (s *Store) ReturnTypesByPupil(ctx context.Context, from pme.Date) (map[int6
 		}
 	}
 	return out, nil
+}
+
+// CurrentTimetables returns every pupil's current reduced timetables (see Reader.Timetables).
+func (s *Store) CurrentTimetables(ctx context.Context) ([]pme.StoredTimetable, error) {
+	return s.Reader(ctx).Timetables(AllPupils)
+}
+
+// CurrentPlacements returns every pupil's current AP placements (see Reader.Placements).
+func (s *Store) CurrentPlacements(ctx context.Context) ([]pme.StoredPlacement, error) {
+	return s.Reader(ctx).Placements(AllPupils)
+}
+
+// Suspensions returns every suspension and exclusion event ever stored (see Reader.Suspensions).
+func (s *Store) Suspensions(ctx context.Context) ([]pme.StoredSuspension, error) {
+	return s.Reader(ctx).Suspensions(AllPupils)
+}
+
+// ReturnTypesByPupil returns the return types every pupil appeared on since from (see
+// Reader.ReturnTypes).
+func (s *Store) ReturnTypesByPupil(ctx context.Context, from pme.Date) (map[int64][]pme.ReturnType, error) {
+	return s.Reader(ctx).ReturnTypes(AllPupils, from)
+}
+
+// Pupils returns every pupil (see Reader.Pupils).
+func (s *Store) Pupils(ctx context.Context) ([]pme.StoredPupil, error) {
+	return s.Reader(ctx).Pupils(AllPupils)
 }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -10,33 +9,6 @@ import (
 
 	"pme"
 )
-
-// Pupils returns every pupil with the latest details returned and any former (temporary) UPNs,
-// ordered by id.
-func (s *Store) Pupils(ctx context.Context) ([]pme.StoredPupil, error) {
-	var pupils []pme.StoredPupil
-	if err := s.db.SelectContext(ctx, &pupils, `SELECT id, upn, surname, forename, dob, gender, nc_year, sen
-		FROM pupil ORDER BY id`); err != nil {
-		return nil, fmt.Errorf("load pupils: %w", err)
-	}
-	var former []struct {
-		UPN     string `db:"upn"`
-		PupilID int64  `db:"pupil_id"`
-	}
-	if err := s.db.SelectContext(ctx, &former, `SELECT upn, pupil_id FROM former_upn ORDER BY pupil_id, upn`); err != nil {
-		return nil, fmt.Errorf("load former UPNs: %w", err)
-	}
-	at := make(map[int64]int, len(pupils))
-	for i := range pupils {
-		at[pupils[i].ID] = i
-	}
-	for _, f := range former {
-		if i, ok := at[f.PupilID]; ok {
-			pupils[i].FormerUPNs = append(pupils[i].FormerUPNs, f.UPN)
-		}
-	}
-	return pupils, nil
-}
 
 // nameKey is how names are matched: trimmed and case-folded (Unicode-aware, which SQLite's lower()
 // is not), surname and forename joined by a separator no name holds.

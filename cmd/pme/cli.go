@@ -207,7 +207,8 @@ func (a *app) setup(ctx context.Context, openStore bool) error {
 	if err != nil {
 		return err
 	}
-	a.env = &pipeline.Env{Config: cfg, DataDir: cfg.DataDir, Today: today, Now: time.Now, Log: logger}
+	a.env = &pipeline.Env{Config: cfg, DataDir: cfg.DataDir, Today: today, Now: time.Now, Log: logger,
+		ListCases: a.g.json}
 	if a.tty && !a.g.json {
 		a.env.Progress = a.progressBar
 	}

@@ -68,7 +68,7 @@ func cmdFlag(ctx context.Context, a *app, args []string) error {
 	}
 	by := sum.Flag.Counts()
 	a.say("Flagged %s as at %s: %d new, %d changed, %d open, %d closed in this run.",
-		plural(len(sum.Flag.Cases)-by[pme.CaseClosed], "open case"), a.env.Today.UK(),
+		plural(sum.Flag.Listed()-by[pme.CaseClosed], "open case"), a.env.Today.UK(),
 		by[pme.CaseNew], by[pme.CaseChanged], by[pme.CaseOpen], by[pme.CaseClosed])
 	a.say("See them with: pme cases   (or write the report: pme report)")
 	return nil

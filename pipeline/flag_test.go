@@ -1,0 +1,102 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"testing"
+
+	"pme/calendar"
+	"pme/fixtures"
+	"pme/match"
+	"pme/rules"
+)
+
+// Flag works a range of pupils at a time and matches social care plans against the candidate
+// pupils only: its cases must be those of the rules run over every fact at once.
+func TestFlagByRangesEqualsRulesOverEverything(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *Env) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		fx, err := fixtures.Generate(dir, fixtures.Options{Pupils: 400, Seed: 7, Today: e.Today, Format: "csv"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for kind, path := range fx.Reference {
+			if _, err := e.Load(ctx, kind, path); err != nil {
+				t.Fatalf("load %s: %v", kind, err)
+			}
+		}
+		if _, err := e.Ingest(ctx, fx.Returns); err != nil {
+			t.Fatal(err)
+		}
+
+		old := pupilsPerRange
+		pupilsPerRange = 7 // about sixty ranges, several with nobody flagged
+		defer func() { pupilsPerRange = old }()
+		e.ListCases = true
+		sum, err := e.Flag(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		want := rulesOverEverything(t, e)
+		var got []string
+		for _, c := range sum.Cases {
+			got = append(got, fmt.Sprintf("%s %s %v %s %v", c.UPN, c.Severity, c.Rules, c.Plan, c.LetterDue))
+		}
+		sort.Strings(got)
+		if len(got) < 50 {
+			t.Fatalf("only %d cases from %d pupils: the fixtures no longer exercise the ranges", len(got), 400)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("cases by ranges differ from the rules over everything:\n got %v\nwant %v", got, want)
+		}
+		if n, _ := e.Store.Cases(ctx); len(n) != len(got) || sum.Listed() != len(got) {
+			t.Fatalf("stored %d cases, summary counts %d, listed %d", len(n), sum.Listed(), len(got))
+		}
+	})
+}
+
+// rulesOverEverything runs the rules once over every stored fact, matching plans against every
+// pupil, as Flag did before it worked in ranges.
+func rulesOverEverything(t *testing.T, e *Env) []string {
+	ctx := context.Background()
+	var f rules.Facts
+	var err error
+	must := func(err error) {
+		if err != nil {
+			t.Helper()
+			t.Fatal(err)
+		}
+	}
+	f.Pupils, err = e.Store.Pupils(ctx)
+	must(err)
+	f.Timetables, err = e.Store.CurrentTimetables(ctx)
+	must(err)
+	f.Placements, err = e.Store.CurrentPlacements(ctx)
+	must(err)
+	f.Suspensions, err = e.Store.Suspensions(ctx)
+	must(err)
+	f.Providers, err = e.Store.Providers(ctx)
+	must(err)
+	plans, err := e.Store.Plans(ctx)
+	must(err)
+	f.Matches = match.Plans(f.Pupils, plans)
+	start, _, _ := calendar.AcademicYear(e.Today)
+	f.ReturnTypes, err = e.Store.ReturnTypesByPupil(ctx, start)
+	must(err)
+	cfg, err := e.RulesConfig()
+	must(err)
+	cal, err := e.Calendar(ctx)
+	must(err)
+	var out []string
+	for _, r := range rules.Evaluate(f, cal, cfg, e.Today) {
+		if len(r.Findings) == 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s %s %v %s %v", r.UPN, r.Severity, r.Rules(), r.Plan, r.LetterDue))
+	}
+	sort.Strings(out)
+	return out
+}
