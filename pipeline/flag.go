@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"reflect"
 	"sort"
 
 	"pme"
@@ -179,15 +180,18 @@ func (e *Env) Flag(ctx context.Context) (FlagSummary, error) {
 	if err != nil {
 		return sum, err
 	}
-	events := 0
-	err = e.Store.Flag(ctx, e.Today, func(f *store.FlagRun) error {
-		return ev.run(f.Reader, func(rg store.PupilRange, results []rules.PupilResult) error {
+	events, open := 0, 0
+	err = e.Store.Flag(ctx, e.Today, func(f *store.FlagRun) (int, error) {
+		err := ev.run(f.Reader, func(rg store.PupilRange, results []rules.PupilResult) error {
 			prev, err := f.Cases(rg)
 			if err != nil {
 				return err
 			}
 			next, evs := rules.UpdateCases(prev, results, e.Today, newCaseID)
 			for _, c := range next {
+				if c.Status != pme.CaseClosed {
+					open++
+				}
 				if c.Status != pme.CaseClosed || c.ClosedOn.Equal(e.Today) {
 					sum.ByStatus[c.Status]++
 					if e.ListCases {
@@ -196,8 +200,9 @@ func (e *Env) Flag(ctx context.Context) (FlagSummary, error) {
 				}
 			}
 			events += len(evs)
-			return f.SaveCases(next, evs)
+			return f.SaveCases(changedCases(prev, next), evs)
 		})
+		return open, err
 	})
 	if err != nil {
 		return sum, err
@@ -205,6 +210,22 @@ func (e *Env) Flag(ctx context.Context) (FlagSummary, error) {
 	sortCases(sum.Cases)
 	e.log().Info("cases flagged", "cases", sum.Listed(), "events", events)
 	return sum, nil
+}
+
+// changedCases returns the cases of next that differ from prev: a rerun on the same day, or a
+// case closed long ago, rewrites nothing.
+func changedCases(prev, next []pme.Case) []pme.Case {
+	before := make(map[string]*pme.Case, len(prev))
+	for i := range prev {
+		before[prev[i].ID] = &prev[i]
+	}
+	var out []pme.Case
+	for _, c := range next {
+		if p := before[c.ID]; p == nil || !reflect.DeepEqual(*p, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // OpenCases returns the cases whose status is not closed, for `pme cases`.

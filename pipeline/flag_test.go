@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"testing"
 
@@ -52,8 +53,22 @@ func TestFlagByRangesEqualsRulesOverEverything(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("cases by ranges differ from the rules over everything:\n got %v\nwant %v", got, want)
 		}
-		if n, _ := e.Store.Cases(ctx); len(n) != len(got) || sum.Listed() != len(got) {
-			t.Fatalf("stored %d cases, summary counts %d, listed %d", len(n), sum.Listed(), len(got))
+		stored, err := e.Store.Cases(ctx)
+		if err != nil || len(stored) != len(got) || sum.Listed() != len(got) {
+			t.Fatalf("stored %d cases (%v), summary counts %d, listed %d", len(stored), err, sum.Listed(), len(got))
+		}
+		var recorded int
+		if err := e.Store.DB().Get(&recorded, e.Store.DB().Rebind(`SELECT cases FROM flag_run WHERE day = ?`), e.Today); err != nil || recorded != len(got) {
+			t.Fatalf("flag_run records %d open cases (%v), want %d", recorded, err, len(got))
+		}
+
+		// The same day again changes nothing.
+		if _, err := e.Flag(ctx); err != nil {
+			t.Fatal(err)
+		}
+		again, err := e.Store.Cases(ctx)
+		if err != nil || !reflect.DeepEqual(again, stored) {
+			t.Fatalf("a second run on the same day changed the cases (%v)", err)
 		}
 	})
 }

@@ -65,7 +65,15 @@ type findingRow struct {
 // SaveCases writes the cases and events of a whole run in one transaction (see FlagRun.SaveCases),
 // and records that the rules ran on runDate.
 func (s *Store) SaveCases(ctx context.Context, cases []pme.Case, events []pme.CaseEvent, runDate pme.Date) error {
-	return s.Flag(ctx, runDate, func(f *FlagRun) error { return f.SaveCases(cases, events) })
+	return s.Flag(ctx, runDate, func(f *FlagRun) (int, error) {
+		open := 0
+		for _, c := range cases {
+			if c.Status != pme.CaseClosed {
+				open++
+			}
+		}
+		return open, f.SaveCases(cases, events)
+	})
 }
 
 // FlagRun is one run of the rules: it reads the facts and cases a range of pupils at a time and
@@ -74,13 +82,12 @@ func (s *Store) SaveCases(ctx context.Context, cases []pme.Case, events []pme.Ca
 // serializable).
 type FlagRun struct {
 	*Reader
-	tx   *sqlx.Tx
-	open int // cases saved whose status is not closed
+	tx *sqlx.Tx
 }
 
 // Flag runs fn in a flag run's transaction and records that the rules ran on runDate (unless it is
-// zero), with the number of cases left open.
-func (s *Store) Flag(ctx context.Context, runDate pme.Date, fn func(f *FlagRun) error) error {
+// zero), with the number of cases fn reports left open.
+func (s *Store) Flag(ctx context.Context, runDate pme.Date, fn func(f *FlagRun) (open int, err error)) error {
 	var opts *sql.TxOptions
 	if s.backend == Postgres {
 		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
@@ -91,10 +98,11 @@ func (s *Store) Flag(ctx context.Context, runDate pme.Date, fn func(f *FlagRun) 
 	}
 	defer tx.Rollback()
 	f := &FlagRun{Reader: &Reader{ctx: ctx, q: tx}, tx: tx}
-	if err := fn(f); err != nil {
+	open, err := fn(f)
+	if err != nil {
 		return err
 	}
-	if err := recordFlagRun(ctx, tx, f.open, runDate); err != nil {
+	if err := recordFlagRun(ctx, tx, open, runDate); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -118,11 +126,6 @@ func (f *FlagRun) SaveCases(cases []pme.Case, events []pme.CaseEvent) error {
 	}
 	if err := insertEvents(ctx, f.tx, events); err != nil {
 		return fmt.Errorf("save cases: %w", err)
-	}
-	for _, c := range cases {
-		if c.Status != pme.CaseClosed {
-			f.open++
-		}
 	}
 	return nil
 }
