@@ -180,14 +180,18 @@ func (e *Env) Flag(ctx context.Context) (FlagSummary, error) {
 	if err != nil {
 		return sum, err
 	}
-	events, open := 0, 0
+	events, open, written := 0, 0, 0
 	err = e.Store.Flag(ctx, e.Today, func(f *store.FlagRun) (int, error) {
 		err := ev.run(f.Reader, func(rg store.PupilRange, results []rules.PupilResult) error {
 			prev, err := f.Cases(rg)
 			if err != nil {
 				return err
 			}
-			next, evs := rules.UpdateCases(prev, results, e.Today, newCaseID)
+			ids := newCaseIDs(prev)
+			next, evs := rules.UpdateCases(prev, results, e.Today, ids.next)
+			if err := uniqueCaseIDs(f, ids, prev, next, evs); err != nil {
+				return err
+			}
 			for _, c := range next {
 				if c.Status != pme.CaseClosed {
 					open++
@@ -200,7 +204,9 @@ func (e *Env) Flag(ctx context.Context) (FlagSummary, error) {
 				}
 			}
 			events += len(evs)
-			return f.SaveCases(changedCases(prev, next), evs)
+			changed, replaced := changedCases(prev, next)
+			written += len(changed)
+			return f.SaveCases(changed, replaced, evs)
 		})
 		return open, err
 	})
@@ -208,24 +214,93 @@ func (e *Env) Flag(ctx context.Context) (FlagSummary, error) {
 		return sum, err
 	}
 	sortCases(sum.Cases)
-	e.log().Info("cases flagged", "cases", sum.Listed(), "events", events)
+	e.log().Info("cases flagged", "cases", sum.Listed(), "events", events, "cases_written", written)
 	return sum, nil
 }
 
-// changedCases returns the cases of next that differ from prev: a rerun on the same day, or a
-// case closed long ago, rewrites nothing.
-func changedCases(prev, next []pme.Case) []pme.Case {
+// caseIDs hands out ids for a range's new cases that no case of the range holds: UpdateCases
+// calls it for each pupil newly flagged.
+type caseIDs map[string]bool
+
+func newCaseIDs(prev []pme.Case) caseIDs {
+	ids := make(caseIDs, len(prev))
+	for _, c := range prev {
+		ids[c.ID] = true
+	}
+	return ids
+}
+
+func (ids caseIDs) next() string {
+	for {
+		if id := newCaseID(); !ids[id] {
+			ids[id] = true
+			return id
+		}
+	}
+}
+
+// uniqueCaseIDs renames, in the cases and their events, each case new in this range whose id a
+// stored case already holds (the run's earlier ranges included: they are stored in its
+// transaction).
+func uniqueCaseIDs(f *store.FlagRun, ids caseIDs, prev, next []pme.Case, evs []pme.CaseEvent) error {
+	stored := make(map[string]bool, len(prev))
+	for _, c := range prev {
+		stored[c.ID] = true
+	}
+	orig := map[*pme.Case]string{} // each new case's id as UpdateCases gave it
+	var fresh []*pme.Case
+	for i := range next {
+		if !stored[next[i].ID] {
+			fresh = append(fresh, &next[i])
+			orig[&next[i]] = next[i].ID
+		}
+	}
+	rename := map[string]string{}
+	for len(fresh) > 0 {
+		check := make([]string, len(fresh))
+		for i, c := range fresh {
+			check[i] = c.ID
+		}
+		taken, err := f.TakenCaseIDs(check)
+		if err != nil {
+			return err
+		}
+		var again []*pme.Case
+		for _, c := range fresh {
+			if taken[c.ID] {
+				c.ID = ids.next()
+				rename[orig[c]] = c.ID
+				again = append(again, c)
+			}
+		}
+		fresh = again
+	}
+	for i := range evs {
+		if id, ok := rename[evs[i].CaseID]; ok {
+			evs[i].CaseID = id
+		}
+	}
+	return nil
+}
+
+// changedCases returns the cases of next that differ from prev (a rerun on the same day, or a case
+// closed long ago, rewrites nothing), and the ids of those among them that prev held.
+func changedCases(prev, next []pme.Case) (changed []pme.Case, replaced []string) {
 	before := make(map[string]*pme.Case, len(prev))
 	for i := range prev {
 		before[prev[i].ID] = &prev[i]
 	}
-	var out []pme.Case
 	for _, c := range next {
-		if p := before[c.ID]; p == nil || !reflect.DeepEqual(*p, c) {
-			out = append(out, c)
+		p := before[c.ID]
+		if p != nil && reflect.DeepEqual(*p, c) {
+			continue
+		}
+		changed = append(changed, c)
+		if p != nil {
+			replaced = append(replaced, c.ID)
 		}
 	}
-	return out
+	return changed, replaced
 }
 
 // OpenCases returns the cases whose status is not closed, for `pme cases`.
@@ -266,8 +341,11 @@ func sortCases(cs []CaseSummary) {
 }
 
 // newCaseID returns a short random case id such as "C-7F3A9B2C". Random, not a sequence, so that
-// two databases never hand out the same id, and it says nothing about the child.
-func newCaseID() string {
+// it says nothing about the child. Short, so that a meeting can read it out: 32 bits collide
+// (about 20 times among 400,000 cases), which uniqueCaseIDs resolves. A variable for tests.
+var newCaseID = randomCaseID
+
+func randomCaseID() string {
 	b := make([]byte, 4)
 	if _, err := rand.Read(b); err != nil {
 		panic(fmt.Sprintf("read random: %v", err))

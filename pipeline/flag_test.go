@@ -18,19 +18,7 @@ import (
 func TestFlagByRangesEqualsRulesOverEverything(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *Env) {
 		ctx := context.Background()
-		dir := t.TempDir()
-		fx, err := fixtures.Generate(dir, fixtures.Options{Pupils: 400, Seed: 7, Today: e.Today, Format: "csv"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for kind, path := range fx.Reference {
-			if _, err := e.Load(ctx, kind, path); err != nil {
-				t.Fatalf("load %s: %v", kind, err)
-			}
-		}
-		if _, err := e.Ingest(ctx, fx.Returns); err != nil {
-			t.Fatal(err)
-		}
+		ingestFixtures(t, e, 400)
 
 		old := pupilsPerRange
 		pupilsPerRange = 7 // about sixty ranges, several with nobody flagged
@@ -114,4 +102,55 @@ func rulesOverEverything(t *testing.T, e *Env) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ingestFixtures loads the reference data and ingests the returns of a synthetic LA.
+func ingestFixtures(t *testing.T, e *Env, pupils int) {
+	ctx := context.Background()
+	fx, err := fixtures.Generate(t.TempDir(), fixtures.Options{Pupils: pupils, Seed: 7, Today: e.Today, Format: "csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for kind, path := range fx.Reference {
+		if _, err := e.Load(ctx, kind, path); err != nil {
+			t.Fatalf("load %s: %v", kind, err)
+		}
+	}
+	if _, err := e.Ingest(ctx, fx.Returns); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Random case ids collide (32 bits); each case must still get its own id, and its history.
+func TestFlagGivesEveryCaseItsOwnID(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *Env) {
+		ctx := context.Background()
+		ingestFixtures(t, e, 200)
+		oldRange, oldID := pupilsPerRange, newCaseID
+		n := 0
+		newCaseID = func() string { n++; return fmt.Sprintf("C-%08X", n/2) } // every id comes twice
+		pupilsPerRange = 5
+		defer func() { pupilsPerRange, newCaseID = oldRange, oldID }()
+		if _, err := e.Flag(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cases, err := e.Store.Cases(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, c := range cases {
+			if seen[c.ID] {
+				t.Fatalf("case id %s given twice", c.ID)
+			}
+			seen[c.ID] = true
+			evs, err := e.Store.CaseEvents(ctx, c.ID)
+			if err != nil || len(evs) != 1 || evs[0].Status != "new" {
+				t.Fatalf("case %s has events %v (%v), want its one new event", c.ID, evs, err)
+			}
+		}
+		if len(cases) < 20 {
+			t.Fatalf("only %d cases: too few to meet a collision", len(cases))
+		}
+	})
 }

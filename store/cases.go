@@ -72,7 +72,11 @@ func (s *Store) SaveCases(ctx context.Context, cases []pme.Case, events []pme.Ca
 				open++
 			}
 		}
-		return open, f.SaveCases(cases, events)
+		ids := make([]string, len(cases))
+		for i, c := range cases {
+			ids[i] = c.ID
+		}
+		return open, f.SaveCases(cases, ids, events)
 	})
 }
 
@@ -82,6 +86,7 @@ func (s *Store) SaveCases(ctx context.Context, cases []pme.Case, events []pme.Ca
 // serializable).
 type FlagRun struct {
 	*Reader
+	s  *Store
 	tx *sqlx.Tx
 }
 
@@ -97,7 +102,14 @@ func (s *Store) Flag(ctx context.Context, runDate pme.Date, fn func(f *FlagRun) 
 		return fmt.Errorf("begin flag run: %w", err)
 	}
 	defer tx.Rollback()
-	f := &FlagRun{Reader: &Reader{ctx: ctx, q: tx}, tx: tx}
+	if s.backend == Postgres {
+		// Fresh statistics (a sample: well under a second), or the planner, knowing nothing of the
+		// cases the last run wrote, deletes findings by scanning the whole table, once per batch.
+		if _, err := tx.ExecContext(ctx, `ANALYZE cases, case_finding`); err != nil {
+			return fmt.Errorf("begin flag run: %w", err)
+		}
+	}
+	f := &FlagRun{Reader: &Reader{ctx: ctx, q: tx}, s: s, tx: tx}
 	open, err := fn(f)
 	if err != nil {
 		return err
@@ -111,16 +123,24 @@ func (s *Store) Flag(ctx context.Context, runDate pme.Date, fn func(f *FlagRun) 
 	return nil
 }
 
-// SaveCases writes cases (inserted or updated by id, their findings replaced) and appends the
-// events.
-func (f *FlagRun) SaveCases(cases []pme.Case, events []pme.CaseEvent) error {
+// SaveCases writes cases (inserted or updated by id) with their findings, and appends the events.
+// replaced names the cases among them that were stored before, whose findings are deleted first:
+// a new case has none to delete.
+func (f *FlagRun) SaveCases(cases []pme.Case, replaced []string, events []pme.CaseEvent) error {
 	ctx := f.ctx
+	if len(replaced) > 0 {
+		// One statement for the lot, through the index (see Flag for the statistics it needs).
+		cond, arg := f.s.inList("case_id", replaced)
+		if _, err := f.tx.ExecContext(ctx, f.tx.Rebind(`DELETE FROM case_finding WHERE `+cond), arg); err != nil {
+			return fmt.Errorf("save cases: delete findings: %w", err)
+		}
+	}
 	for start := 0; start < len(cases); start += caseBatch {
 		batch := cases[start:min(start+caseBatch, len(cases))]
 		if err := upsertCases(ctx, f.tx, batch); err != nil {
 			return fmt.Errorf("save cases: %w", err)
 		}
-		if err := replaceFindings(ctx, f.tx, batch); err != nil {
+		if err := insertFindings(ctx, f.tx, batch); err != nil {
 			return fmt.Errorf("save cases: %w", err)
 		}
 	}
@@ -153,16 +173,22 @@ func upsertCases(ctx context.Context, tx *sqlx.Tx, cases []pme.Case) error {
 	return nil
 }
 
-// replaceFindings deletes the cases' findings and inserts today's.
-func replaceFindings(ctx context.Context, tx *sqlx.Tx, cases []pme.Case) error {
-	ids := make([]any, len(cases))
-	for i, c := range cases {
-		ids[i] = c.ID
+// TakenCaseIDs returns which of ids a stored case holds, this run's cases included.
+func (f *FlagRun) TakenCaseIDs(ids []string) (map[string]bool, error) {
+	cond, arg := f.s.inList("id", ids)
+	var taken []string
+	if err := f.sel(&taken, `SELECT id FROM cases WHERE `+cond, arg); err != nil {
+		return nil, fmt.Errorf("check case ids: %w", err)
 	}
-	del := `DELETE FROM case_finding WHERE case_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
-	if _, err := tx.ExecContext(ctx, tx.Rebind(del), ids...); err != nil {
-		return fmt.Errorf("delete case findings: %w", err)
+	out := make(map[string]bool, len(taken))
+	for _, id := range taken {
+		out[id] = true
 	}
+	return out, nil
+}
+
+// insertFindings inserts the cases' findings.
+func insertFindings(ctx context.Context, tx *sqlx.Tx, cases []pme.Case) error {
 	var rows []any
 	n := 0
 	for _, c := range cases {
