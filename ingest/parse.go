@@ -234,17 +234,17 @@ func headerIssue(v *validator, i int, msg string) pme.Issue {
 		Code: pme.CodeColumnUnknown, Severity: pme.SeverityWarning, Message: msg}
 }
 
-// sheetState is what one sheet's rows accumulate: flat in memory whatever the row count (the
-// duplicate sets hold a 64-bit hash and a row number per row).
+// sheetState is what one sheet's rows accumulate: the duplicate sets hold a 64-bit hash and a row
+// number per row (about 32 bytes a row for the two; the file size limit bounds the rows).
 type sheetState struct {
-	rows    map[uint64]int32 // exact row hash → first row number
-	keys    map[uint64]int32 // pupil-period or event key hash → first accepted row number
+	rows    rowSet // exact row hash → first row number
+	keys    rowSet // pupil-period or event key hash → first accepted row number
 	schools map[string]bool
 }
 
 // rows validates the data rows of a sheet.
 func (p *parser) rows(v *validator, it RowIter, sr *pme.SheetResult) error {
-	st := sheetState{rows: map[uint64]int32{}, keys: map[uint64]int32{}, schools: map[string]bool{}}
+	st := sheetState{schools: map[string]bool{}}
 	var h maphash.Hash
 	h.SetSeed(p.seed)
 	for it.Next() {
@@ -258,7 +258,7 @@ func (p *parser) rows(v *validator, it RowIter, sr *pme.SheetResult) error {
 				"A sheet has more than %d rows: split the return into smaller files.", limit)}
 		}
 		sum := rowHash(&h, row)
-		if first, dup := st.rows[sum]; dup {
+		if first, dup := st.rows.firstRow(sum); dup {
 			sr.Skipped++
 			if err := p.issue(pme.Issue{Sheet: v.sheet, Row: num, Column: v.h.ColumnName(ColUPN), Value: v.h.Text(row, ColUPN),
 				Code: pme.CodeDuplicateRow, Severity: pme.SeverityWarning,
@@ -267,7 +267,7 @@ func (p *parser) rows(v *validator, it RowIter, sr *pme.SheetResult) error {
 			}
 			continue
 		}
-		st.rows[sum] = int32(num)
+		st.rows.add(sum, int32(num))
 		if err := p.row(v, &h, &st, sr, num, row); err != nil {
 			return err
 		}
@@ -342,10 +342,10 @@ func (p *parser) duplicateKey(v *validator, h *maphash.Hash, st *sheetState, r r
 		hashDate(h, r.end)
 	}
 	sum := h.Sum64()
-	if first, dup := st.keys[sum]; dup {
+	if first, dup := st.keys.firstRow(sum); dup {
 		return first, true
 	}
-	st.keys[sum] = int32(v.num)
+	st.keys.add(sum, int32(v.num))
 	return 0, false
 }
 
