@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -80,6 +81,9 @@ func (s *Store) SaveCases(ctx context.Context, cases []pme.Case, events []pme.Ca
 	})
 }
 
+// flagCacheKB is SQLite's page cache during a flag run, in KiB.
+const flagCacheKB = 16 << 10
+
 // FlagRun is one run of the rules: it reads the facts and cases a range of pupils at a time and
 // writes each range's cases back, all in one transaction, so that a run is stored whole or not at
 // all, and the ranges read one snapshot (repeatable read on PostgreSQL; SQLite's transactions are
@@ -108,6 +112,18 @@ func (s *Store) Flag(ctx context.Context, runDate pme.Date, fn func(f *FlagRun) 
 		if _, err := tx.ExecContext(ctx, `ANALYZE cases, case_finding`); err != nil {
 			return fmt.Errorf("begin flag run: %w", err)
 		}
+	}
+	if s.backend == SQLite {
+		// The run's inserts go to random places in the case-id indexes, and miss SQLite's default
+		// 2 MB page cache on most rows: a read from the operating system for each. 16 MB measured
+		// 469,000 new cases at 49 s and 144 MB RSS, against 56 s and 112 MB.
+		if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -`+strconv.Itoa(flagCacheKB)); err != nil {
+			return fmt.Errorf("begin flag run: %w", err)
+		}
+		defer func() {
+			tx.Rollback() // first: the connection is the transaction's until it ends
+			s.db.ExecContext(ctx, `PRAGMA cache_size = -2000`)
+		}()
 	}
 	f := &FlagRun{Reader: &Reader{ctx: ctx, q: tx}, s: s, tx: tx}
 	open, err := fn(f)
