@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -37,7 +38,12 @@ type FileTx struct {
 
 	position int         // sheets started so far
 	sheet    *sheetState // the sheet being read; nil between sheets
-	sheets   []pme.SheetResult
+	sheets   []endedSheet
+	// nextSheetID is the id the next sheet takes, when known without asking (see takeSheetID).
+	nextSheetID int64
+	// closing lists the schools whose snapshot the writer may retire in the statement that writes the
+	// sheet's last records; it clears the list when it does (see EndSheet).
+	closing []string
 
 	pending       []pendingRecord // records not yet written; reused between flushes
 	pendingIssues []pme.Issue
@@ -49,14 +55,30 @@ type FileTx struct {
 	// anyFormer: some pupil has a former UPN, so lookups must search former_upn too. Most stores
 	// have none for most of the time, and the search cost as much as the pupil lookup itself.
 	anyFormer bool
-	done      bool
+	// batchNew: every record being flushed belongs to a pupil created by this flush, so no stored
+	// row shares its pupil (see resolvePupils).
+	batchNew bool
+	// firstPupils: no pupil was stored when the file began, so a UPN is new unless this file
+	// created it, which created tells (see lookupMissing).
+	firstPupils bool
+	created     upnFilter
+	done        bool
 }
 
 // sheetState is what a FileTx knows about the sheet being read.
 type sheetState struct {
-	id       int64
+	id       int64 // its row's id, taken at the start; the row itself is written at Commit
 	res      pme.SheetResult
 	laestabs map[string]bool // schools of the accepted records, in case Schools misses one
+}
+
+// endedSheet is a sheet whose row is written at Commit, with its final counts: written at the start
+// and updated at the end, it cost two statements more.
+type endedSheet struct {
+	id       int64
+	position int
+	start    pme.SheetResult // as started: its name and return type
+	res      pme.SheetResult // as ended: its schools and counts
 }
 
 // pendingRecord holds a copy of a record and its detail, because the caller reuses both.
@@ -91,18 +113,24 @@ func (s *Store) BeginFile(ctx context.Context, meta FileMeta) (*FileTx, error) {
 }
 
 func (ft *FileTx) begin() error {
-	id, err := insertFile(ft.ctx, ft.tx, ft.meta, "ingesting")
+	// The file's row, whether any pupil has a temporary or former UPN or any pupil is stored at all,
+	// and the first sheet's id, in one round trip. SQLite has one writer, this transaction from its
+	// first insert on: the ids after the largest stay free until it commits.
+	firstSheetID := `(SELECT COALESCE(MAX(id), 0) + 1 FROM file_sheet)`
+	if ft.s.backend == Postgres {
+		firstSheetID = `nextval(pg_get_serial_sequence('file_sheet', 'id'))`
+	}
+	q := `INSERT INTO file (sha256, name, size, received, dest_path, status)
+		VALUES (?, ?, ?, ?, ?, 'ingesting')
+		RETURNING id, ` + anyTempSQL + `, EXISTS (SELECT 1 FROM former_upn), NOT EXISTS (SELECT 1 FROM pupil), ` +
+		firstSheetID
+	err := ft.tx.QueryRowxContext(ft.ctx, ft.tx.Rebind(q), ft.meta.SHA256, ft.meta.Name, ft.meta.Size,
+		timestamp(ft.meta.Received), ft.meta.DestPath).Scan(&ft.fileID, &ft.anyTemp, &ft.anyFormer, &ft.firstPupils,
+		&ft.nextSheetID)
 	if err != nil {
-		return err
+		return fmt.Errorf("insert file: %w", err)
 	}
-	ft.fileID = id
 	ft.pupils.reset()
-	if err := ft.tx.GetContext(ft.ctx, &ft.anyTemp, `SELECT EXISTS (SELECT 1 FROM pupil WHERE is_temp)`); err != nil {
-		return fmt.Errorf("look for temporary UPNs: %w", err)
-	}
-	if err := ft.tx.GetContext(ft.ctx, &ft.anyFormer, `SELECT EXISTS (SELECT 1 FROM former_upn)`); err != nil {
-		return fmt.Errorf("look for former UPNs: %w", err)
-	}
 	if ft.s.backend == Postgres {
 		ft.w, err = newPGWriter(ft)
 	} else {
@@ -110,6 +138,13 @@ func (ft *FileTx) begin() error {
 	}
 	return err
 }
+
+// anyTempSQL is true when some pupil has a temporary UPN. It reads the first entry of the partial
+// index pupil_temp, whatever the statistics say: EXISTS (… WHERE is_temp) let PostgreSQL, with no
+// statistics on pupil (a fresh database, autovacuum off or behind), scan the whole table for a
+// row that is not there, in every file (25 ms a file at 125,000 pupils: most of a small file's
+// time after a few thousand files).
+const anyTempSQL = `(SELECT 1 FROM pupil WHERE is_temp ORDER BY name_key LIMIT 1) IS NOT NULL`
 
 // FileID returns the id of the file's row.
 func (ft *FileTx) FileID() int64 { return ft.fileID }
@@ -122,16 +157,31 @@ func (ft *FileTx) StartSheet(res pme.SheetResult) error {
 	if err := ft.flush(); err != nil {
 		return err
 	}
-	ft.position++
-	var id int64
-	const q = `INSERT INTO file_sheet (file_id, position, sheet, return_type, header_row)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`
-	if err := ft.tx.GetContext(ft.ctx, &id, ft.tx.Rebind(q), ft.fileID, ft.position, res.Sheet,
-		string(res.ReturnType), res.HeaderRow); err != nil {
+	id, err := ft.takeSheetID()
+	if err != nil {
 		return fmt.Errorf("start sheet: %w", err)
 	}
+	ft.position++
 	ft.sheet = &sheetState{id: id, res: res, laestabs: map[string]bool{}}
 	return nil
+}
+
+// takeSheetID returns the id of the next sheet's row: the one begin took, then on SQLite the ids
+// after it, and on PostgreSQL the next of file_sheet's sequence.
+func (ft *FileTx) takeSheetID() (int64, error) {
+	id := ft.nextSheetID
+	if ft.s.backend == SQLite {
+		ft.nextSheetID++
+		return id, nil
+	}
+	if id != 0 {
+		ft.nextSheetID = 0
+		return id, nil
+	}
+	if err := ft.tx.GetContext(ft.ctx, &id, `SELECT nextval(pg_get_serial_sequence('file_sheet', 'id'))`); err != nil {
+		return 0, fmt.Errorf("number sheet: %w", err)
+	}
+	return id, nil
 }
 
 // Records takes a batch of accepted rows of the current sheet. They are copied: the caller may
@@ -190,29 +240,47 @@ func (ft *FileTx) Issues(batch []pme.Issue) error {
 	return nil
 }
 
-// EndSheet writes what is left of the sheet, records its counts and, for a snapshot type, makes the
-// sheet the current list of each school it speaks for (see replaceSnapshot).
+// EndSheet writes what is left of the sheet, keeps its counts for Commit and, for a snapshot type,
+// makes the sheet the current list of each school it speaks for (see replaceSnapshots).
 func (ft *FileTx) EndSheet(res pme.SheetResult) error {
 	if ft.sheet == nil {
 		return fmt.Errorf("end sheet %q: no sheet started", res.Sheet)
 	}
-	if err := ft.flush(); err != nil {
+	var schools []string
+	if res.ReturnType.Snapshot() {
+		schools = ft.snapshotSchools(res)
+		// With no rejected row to keep a pupil's earlier row, retiring a school's earlier rows needs
+		// nothing from the sheet's records: the writer may do it in the statement that writes the
+		// last of them (one round trip fewer).
+		if !anyRejected(res) {
+			ft.closing = schools
+		}
+	}
+	offered := len(ft.closing) > 0
+	err := ft.flush()
+	closed := offered && ft.closing == nil
+	ft.closing = nil
+	if err != nil {
 		return err
 	}
-	const q = `UPDATE file_sheet SET school = ?, schools = ?, header_row = ?, rows = ?, accepted = ?,
-		rejected = ?, skipped = ? WHERE id = ?`
-	if _, err := ft.tx.ExecContext(ft.ctx, ft.tx.Rebind(q), res.School, joinSchools(res.Schools), res.HeaderRow,
-		res.Rows, res.Accepted, res.Rejected, res.Skipped, ft.sheet.id); err != nil {
-		return fmt.Errorf("end sheet: %w", err)
-	}
-	if res.ReturnType.Snapshot() {
-		if err := ft.replaceSnapshots(res); err != nil {
+	if len(schools) > 0 && !closed {
+		if err := ft.replaceSnapshots(res, schools); err != nil {
 			return fmt.Errorf("end sheet: %w", err)
 		}
 	}
-	ft.sheets = append(ft.sheets, res)
+	ft.sheets = append(ft.sheets, endedSheet{id: ft.sheet.id, position: ft.position, start: ft.sheet.res, res: res})
 	ft.sheet = nil
 	return nil
+}
+
+// anyRejected reports whether a sheet rejected the row of any pupil.
+func anyRejected(res pme.SheetResult) bool {
+	for _, keys := range res.RejectedPupils {
+		if len(keys) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // StoreIssues returns the warnings the store itself found (DETAILS_CHANGED), which are stored with
@@ -249,12 +317,14 @@ func (ft *FileTx) commit(status string) error {
 	if err := ft.w.writeIssues(ft.storeIssues); err != nil {
 		return err
 	}
+	if err := ft.finishBulk(); err != nil {
+		return err
+	}
 	var rows, accepted, rejected int
 	for _, sh := range ft.sheets {
-		rows, accepted, rejected = rows+sh.Rows, accepted+sh.Accepted, rejected+sh.Rejected
+		rows, accepted, rejected = rows+sh.res.Rows, accepted+sh.res.Accepted, rejected+sh.res.Rejected
 	}
-	const q = `UPDATE file SET status = ?, rows = ?, accepted = ?, rejected = ? WHERE id = ?`
-	if _, err := ft.tx.ExecContext(ft.ctx, ft.tx.Rebind(q), status, rows, accepted, rejected, ft.fileID); err != nil {
+	if err := ft.finishFile(status, rows, accepted, rejected); err != nil {
 		return err
 	}
 	if err := ft.w.close(); err != nil {
@@ -268,10 +338,67 @@ func (ft *FileTx) commit(status string) error {
 	// A large file changes the tables faster than autovacuum re-reads them. Fresh statistics keep
 	// the next file's lookups on their indexes: measured, after a 1,000,000-row file each small
 	// file that followed scanned the whole pupil table (28 ms a file instead of 0.03 ms).
+	// Only the tables the file wrote: each large table costs a few hundred milliseconds.
 	if ft.s.backend == Postgres && rows >= analyzeAfterRows {
-		if _, err := ft.conn.ExecContext(ft.ctx, `ANALYZE pupil, former_upn, suspension, timetable, placement`); err != nil {
+		tables := []string{"pupil"}
+		if ft.anyFormer {
+			tables = append(tables, "former_upn")
+		}
+		for _, t := range pme.ReturnTypes {
+			for _, sh := range ft.sheets {
+				if sh.start.ReturnType == t {
+					tables = append(tables, recordTable[t])
+					break
+				}
+			}
+		}
+		if _, err := ft.conn.ExecContext(ft.ctx, `ANALYZE `+strings.Join(tables, ", ")); err != nil {
 			return fmt.Errorf("analyze after a large file: %w", err)
 		}
+	}
+	return nil
+}
+
+// finishFile writes the sheets' rows and the file's outcome and counts: on PostgreSQL in one
+// statement, the sheets' INSERT in its WITH.
+func (ft *FileTx) finishFile(status string, rows, accepted, rejected int) error {
+	var ins strings.Builder
+	var args []any
+	for i, sh := range ft.sheets {
+		if i == 0 {
+			ins.WriteString(`INSERT INTO file_sheet (id, file_id, position, sheet, return_type, school, schools,
+				header_row, rows, accepted, rejected, skipped) VALUES `)
+		} else {
+			ins.WriteString(", ")
+		}
+		ins.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		r := &sh.res
+		args = append(args, sh.id, ft.fileID, sh.position, sh.start.Sheet, string(sh.start.ReturnType), r.School,
+			joinSchools(r.Schools), r.HeaderRow, r.Rows, r.Accepted, r.Rejected, r.Skipped)
+	}
+	q := `UPDATE file SET status = ?, rows = ?, accepted = ?, rejected = ? WHERE id = ?`
+	switch {
+	case len(ft.sheets) == 0:
+	case ft.s.backend == Postgres:
+		q = `WITH sheet AS (` + ins.String() + `) ` + q
+	default:
+		if _, err := ft.tx.ExecContext(ft.ctx, ft.tx.Rebind(ins.String()), args...); err != nil {
+			return fmt.Errorf("store sheets: %w", err)
+		}
+		args = nil
+	}
+	args = append(args, status, rows, accepted, rejected, ft.fileID)
+	if _, err := ft.tx.ExecContext(ft.ctx, ft.tx.Rebind(q), args...); err != nil {
+		return fmt.Errorf("store file outcome: %w", err)
+	}
+	return nil
+}
+
+// finishBulk makes again any key the writer dropped to load a large file faster (see
+// pgWriter.startBulk): before the file commits, and before anything looks events up by it.
+func (ft *FileTx) finishBulk() error {
+	if b, ok := ft.w.(interface{ finishBulk() error }); ok {
+		return b.finishBulk()
 	}
 	return nil
 }
@@ -367,18 +494,8 @@ var recordTable = map[pme.ReturnType]string{
 // the school's earlier current rows stop being current, except those of pupils whose row in this
 // sheet was rejected, which stay current marked stale (returns.md, Snapshot detail). A nil return
 // (no rows) so closes the school's list.
-func (ft *FileTx) replaceSnapshots(res pme.SheetResult) error {
+func (ft *FileTx) replaceSnapshots(res pme.SheetResult, schools []string) error {
 	table := recordTable[res.ReturnType]
-	schools := append([]string(nil), res.Schools...)
-	listed := map[string]bool{}
-	for _, s := range schools {
-		listed[s] = true
-	}
-	for s := range ft.sheet.laestabs {
-		if !listed[s] {
-			schools = append(schools, s)
-		}
-	}
 	for _, school := range schools {
 		kept, err := ft.keptPupils(table, school, res.RejectedPupils[school])
 		if err != nil {
@@ -389,6 +506,22 @@ func (ft *FileTx) replaceSnapshots(res pme.SheetResult) error {
 		}
 	}
 	return nil
+}
+
+// snapshotSchools lists the schools a snapshot sheet speaks for: those it names, and those of its
+// accepted records in case it misses one.
+func (ft *FileTx) snapshotSchools(res pme.SheetResult) []string {
+	schools := append([]string(nil), res.Schools...)
+	listed := map[string]bool{}
+	for _, s := range schools {
+		listed[s] = true
+	}
+	for s := range ft.sheet.laestabs {
+		if !listed[s] {
+			schools = append(schools, s)
+		}
+	}
+	return schools
 }
 
 // closeSnapshot retires the school's current rows from earlier sheets, and marks stale those of the

@@ -115,6 +115,9 @@ func feed(t *testing.T, s *store.Store, name string, sheets ...sheet) *store.Fil
 	if err != nil {
 		t.Fatalf("BeginFile: %v", err)
 	}
+	// A test that fails with the file open must not leave its transaction holding locks: the
+	// PostgreSQL schema's cleanup would wait for it for ever.
+	t.Cleanup(func() { ft.Rollback() })
 	for _, sh := range sheets {
 		res := pme.SheetResult{Sheet: sh.name, ReturnType: sh.typ, HeaderRow: 1}
 		if err := ft.StartSheet(res); err != nil {
@@ -348,6 +351,81 @@ func TestSnapshots(t *testing.T) {
 	}
 }
 
+// TestSheetsOfOneFile stores a file of several sheets, two of them lists of the same school: the
+// later list replaces the earlier, and every sheet's row comes back in order with its counts.
+func TestSheetsOfOneFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		ingestFile(t, s, "first.xlsx",
+			sheet{typ: pme.ReducedTimetable, name: "RT 1", schools: []string{schoolA},
+				recs: []pme.Record{timetable(schoolA, ada, "2026-01-05", 10), timetable(schoolA, bo, "2026-01-05", 11)}},
+			sheet{typ: pme.Suspensions, name: "Suspensions", schools: []string{schoolA},
+				recs: []pme.Record{suspension(schoolA, ada, "2026-01-10", 2)}},
+			sheet{typ: pme.ReducedTimetable, name: "RT 2", schools: []string{schoolA},
+				recs: []pme.Record{timetable(schoolA, cy, "2026-01-05", 12)}})
+		ingestFile(t, s, "second.xlsx",
+			sheet{typ: pme.AlternativeProvision, name: "AP", schools: []string{schoolB},
+				recs: []pme.Record{placement(schoolB, zoe, "Provider")}},
+			sheet{typ: pme.ReducedTimetable, name: "RT", schools: []string{schoolB}})
+		if got, want := currentTimetables(t, s), want(schoolA+" "+cy.upn+" 12"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("current timetables = %v, want %v", got, want)
+		}
+		if got, want := events(t, s), want(schoolA+" "+ada.upn+" 2026-01-10 2"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("events = %v, want %v", got, want)
+		}
+		wantSheets := map[string][]string{
+			"first.xlsx":  {"RT 1 reduced-timetable 2/2/0", "Suspensions suspensions 1/1/0", "RT 2 reduced-timetable 1/1/0"},
+			"second.xlsx": {"AP alternative-provision 1/1/0", "RT reduced-timetable 0/0/0"},
+		}
+		for name, wantSheets := range wantSheets {
+			f, err := s.FindFile(ctx, shaOf(name))
+			if err != nil {
+				t.Fatalf("FindFile: %v", err)
+			}
+			sheets, err := s.FileSheets(ctx, f.ID)
+			if err != nil {
+				t.Fatalf("FileSheets: %v", err)
+			}
+			var got []string
+			for _, sh := range sheets {
+				got = append(got, fmt.Sprintf("%s %s %d/%d/%d", sh.Sheet, sh.ReturnType, sh.Rows, sh.Accepted, sh.Rejected))
+			}
+			if !reflect.DeepEqual(got, wantSheets) {
+				t.Fatalf("%s sheets = %v, want %v", name, got, wantSheets)
+			}
+		}
+	})
+}
+
+// TestLargeSnapshotReplacesTheList replaces a school's list of more rows than a small batch with one
+// of more rows than a flush: lists of any size are written, and retired, the same way.
+func TestLargeSnapshotReplacesTheList(t *testing.T) {
+	list := func(n int, hours float64) []pme.Record {
+		recs := make([]pme.Record, n)
+		for i := range recs {
+			c := child{upnFor(i % 700), "Surname", fmt.Sprintf("F%d", i%700), "2013-01-01"}
+			recs[i] = timetable(schoolA, c, pme.MustDate("2025-09-01").AddDays(i/700).String(), hours)
+		}
+		return recs
+	}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ingestFile(t, s, "1.csv", sheet{typ: pme.ReducedTimetable, schools: []string{schoolA}, recs: list(1500, 10)},
+			sheet{typ: pme.ReducedTimetable, schools: []string{schoolB}, recs: []pme.Record{timetable(schoolB, zoe, "2026-01-05", 9)}})
+		ingestFile(t, s, "2.csv", sheet{typ: pme.ReducedTimetable, schools: []string{schoolA}, recs: list(5600, 20)})
+		tts, err := s.CurrentTimetables(context.Background())
+		if err != nil {
+			t.Fatalf("CurrentTimetables: %v", err)
+		}
+		byHours := map[float64]int{}
+		for _, tt := range tts {
+			byHours[tt.HoursPerWeek]++
+		}
+		if want := map[float64]int{20: 5600, 9: 1}; !reflect.DeepEqual(byHours, want) {
+			t.Fatalf("current timetables by hours = %v, want %v", byHours, want)
+		}
+	})
+}
+
 func TestStaleRowsGoWhenThePupilIsAcceptedAgain(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ingestFile(t, s, "1.csv", sheet{typ: pme.ReducedTimetable, schools: []string{schoolA},
@@ -456,6 +534,93 @@ func TestManyRowsAcrossFlushes(t *testing.T) {
 		}
 		if got := len(pupilIDs(t, s)); got != 700 {
 			t.Fatalf("pupils = %d, want 700", got)
+		}
+	})
+}
+
+// bigSuspensions is a file of n events of 700 pupils, each with the given sessions.
+func bigSuspensions(n, sessions int) []pme.Record {
+	recs := make([]pme.Record, n)
+	for i := range recs {
+		c := child{upnFor(i % 700), "Surname", fmt.Sprintf("F%d", i%700), "2013-01-01"}
+		recs[i] = suspension(schoolA, c, pme.MustDate("2025-09-01").AddDays(i/700).String(), sessions)
+	}
+	return recs
+}
+
+// TestLargeFilesIntoAnEmptyTable stores a large file of events into an empty table, which loads
+// it before making the table's key, then re-sends it: the key is back, and the re-sent events
+// update the stored ones. On PostgreSQL, a reader of the table makes the first file go the usual
+// way rather than wait.
+func TestLargeFilesIntoAnEmptyTable(t *testing.T) {
+	const n = 6000
+	count := func(t *testing.T, s *store.Store, sessions int) {
+		t.Helper()
+		ss, err := s.Suspensions(context.Background())
+		if err != nil {
+			t.Fatalf("Suspensions: %v", err)
+		}
+		with := 0
+		for _, e := range ss {
+			if e.Sessions == sessions {
+				with++
+			}
+		}
+		if len(ss) != n || with != n {
+			t.Fatalf("events = %d, %d of them with %d sessions, want %d and %d", len(ss), with, sessions, n, n)
+		}
+	}
+	for _, reader := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reader %v", reader), func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, s *store.Store) {
+				if reader {
+					if s.Backend() != store.Postgres {
+						t.Skip("one connection: a reader would hold it")
+					}
+					tx, err := s.DB().Beginx()
+					if err != nil {
+						t.Fatalf("Begin: %v", err)
+					}
+					defer tx.Rollback()
+					var k int
+					if err := tx.Get(&k, `SELECT count(*) FROM suspension`); err != nil {
+						t.Fatalf("read suspensions: %v", err)
+					}
+				}
+				ingestFile(t, s, "first.csv", sheet{typ: pme.Suspensions, schools: []string{schoolA}, recs: bigSuspensions(n, 1)})
+				count(t, s, 1)
+				ingestFile(t, s, "again.csv", sheet{typ: pme.Suspensions, schools: []string{schoolA}, recs: bigSuspensions(n, 2)})
+				count(t, s, 2)
+			})
+		})
+	}
+}
+
+// TestManyPupilsChange re-sends a list of more pupils than a small batch, each with a new NC year:
+// every pupil is updated.
+func TestManyPupilsChange(t *testing.T) {
+	list := func(year string) []pme.Record {
+		recs := make([]pme.Record, 1500)
+		for i := range recs {
+			c := child{withCheckLetter(fmt.Sprintf("80123452%04d", i)), "Surname", fmt.Sprintf("F%d", i), "2013-01-01"}
+			recs[i] = placement(schoolA, c, "Provider")
+			recs[i].Pupil.NCYear = year
+		}
+		return recs
+	}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ingestFile(t, s, "1.csv", sheet{typ: pme.AlternativeProvision, schools: []string{schoolA}, recs: list("7")})
+		ingestFile(t, s, "2.csv", sheet{typ: pme.AlternativeProvision, schools: []string{schoolA}, recs: list("8")})
+		ps, err := s.Pupils(context.Background())
+		if err != nil {
+			t.Fatalf("Pupils: %v", err)
+		}
+		years := map[string]int{}
+		for _, p := range ps {
+			years[p.NCYear]++
+		}
+		if want := map[string]int{"8": 1500}; !reflect.DeepEqual(years, want) {
+			t.Fatalf("pupils by NC year = %v, want %v", years, want)
 		}
 	})
 }
@@ -613,8 +778,15 @@ func TestTemporaryUPNLinkedWithinOneFile(t *testing.T) {
 
 // TestAwkwardValuesRoundTrip stores values that COPY's text format must escape (tab, newline,
 // carriage return, backslash, a literal \N), fractional hours and no dates, and reads them back
-// unchanged: on PostgreSQL the store writes COPY text itself.
+// unchanged: on PostgreSQL the store writes COPY text itself, and array literals for small
+// batches. Padded with more rows, the batch is large enough to be copied.
 func TestAwkwardValuesRoundTrip(t *testing.T) {
+	for _, pad := range []int{0, 1500} {
+		t.Run(fmt.Sprintf("with %d more rows", pad), func(t *testing.T) { testAwkwardValues(t, pad) })
+	}
+}
+
+func testAwkwardValues(t *testing.T, pad int) {
 	awkward := []string{"Tab\there", "Line\nbreak", "Carriage\rreturn", `Back\slash`, `\N`, `\\N`, "Ünïcødé 🙂", ""}
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -628,6 +800,9 @@ func TestAwkwardValuesRoundTrip(t *testing.T) {
 			recs = append(recs, r)
 			issues = append(issues, pme.Issue{Row: i + 2, Column: "Provider Name", Value: v, Code: "X",
 				Severity: pme.SeverityWarning, Message: v})
+		}
+		for j := 0; j < pad; j++ {
+			recs = append(recs, placement(schoolA, child{upnFor(200 + j%500), "Pad", "Pad", "2014-01-02"}, "Pad provider"))
 		}
 		ft := ingestFile(t, s, "awkward.csv", sheet{typ: pme.AlternativeProvision, schools: []string{schoolA},
 			recs: recs, issues: issues})

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"strings"
 
 	"github.com/lib/pq"
@@ -17,11 +18,13 @@ func nameKey(surname, forename string) string {
 }
 
 // pupilRow is a stored pupil as a lookup returns it: Key is the UPN it was found by (its own, or a
-// former one).
+// former one). A Fresh row is a UPN found nowhere, with the id its new pupil will have (PostgreSQL
+// takes it in the lookup; SQLite returns no such rows).
 type pupilRow struct {
-	Key  string `db:"key"`
-	ID   int64  `db:"id"`
-	Temp bool   `db:"is_temp"`
+	Key   string `db:"key"`
+	ID    int64  `db:"id"`
+	Temp  bool   `db:"is_temp"`
+	Fresh bool   `db:"fresh"`
 	pme.Pupil
 }
 
@@ -41,16 +44,19 @@ type pupilState struct {
 type pupilCache struct {
 	byUPN map[string]*pupilState
 	byID  map[int64]*pupilState
+	newID map[string]int64 // ids taken by the lookup for this flush's new pupils
 }
 
 func (c *pupilCache) reset() {
 	c.byUPN = map[string]*pupilState{}
 	c.byID = map[int64]*pupilState{}
+	c.newID = map[string]int64{}
 }
 
 // resolvePupils finds or creates the pupil of each pending record, applying the latest details
 // (blank gender, NC year or SEN never wipe known ones) and raising DETAILS_CHANGED where a known UPN
-// comes with a different name or date of birth. It returns each record's pupil id.
+// comes with a different name or date of birth. It returns each record's pupil id, and sets
+// ft.batchNew.
 func (ft *FileTx) resolvePupils() ([]int64, error) {
 	c := &ft.pupils
 	if len(c.byUPN) > pupilCacheLimit {
@@ -60,14 +66,21 @@ func (ft *FileTx) resolvePupils() ([]int64, error) {
 		return nil, err
 	}
 	var write []*pupilState
+	ft.batchNew = true
 	for i := range ft.pending {
 		r := &ft.pending[i].rec
 		st := c.byUPN[r.Pupil.UPN]
 		if st == nil {
-			st = &pupilState{temp: pme.TemporaryUPN(r.Pupil.UPN), p: r.Pupil, isNew: true}
+			st = &pupilState{id: c.newID[r.Pupil.UPN], temp: pme.TemporaryUPN(r.Pupil.UPN), p: r.Pupil, isNew: true}
 			c.byUPN[r.Pupil.UPN] = st
-		} else if ft.applyDetails(st, r) {
-			st.dirty = true
+			if ft.firstPupils {
+				ft.created.add(r.Pupil.UPN)
+			}
+		} else {
+			ft.batchNew = ft.batchNew && st.isNew
+			if ft.applyDetails(st, r) {
+				st.dirty = true
+			}
 		}
 		if (st.isNew || st.dirty) && !st.queue {
 			st.queue = true
@@ -91,14 +104,18 @@ func (ft *FileTx) resolvePupils() ([]int64, error) {
 	return ids, nil
 }
 
-// lookupMissing loads the stored pupils of the pending records' UPNs that the cache lacks.
+// lookupMissing loads the stored pupils of the pending records' UPNs that the cache lacks. Into a
+// store that had no pupils, only UPNs this file has created can be stored: the others are not
+// looked up (a first load of 1,000,000 rows spent 2.7 s of the server's time looking up 333,000
+// new UPNs).
 func (ft *FileTx) lookupMissing() error {
 	c := &ft.pupils
+	clear(c.newID)
 	seen := map[string]bool{}
 	var missing []string
 	for i := range ft.pending {
 		upn := ft.pending[i].rec.Pupil.UPN
-		if c.byUPN[upn] == nil && !seen[upn] {
+		if c.byUPN[upn] == nil && !seen[upn] && (!ft.firstPupils || ft.created.has(upn)) {
 			seen[upn] = true
 			missing = append(missing, upn)
 		}
@@ -111,6 +128,10 @@ func (ft *FileTx) lookupMissing() error {
 		return err
 	}
 	for _, r := range rows {
+		if r.Fresh {
+			c.newID[r.Key] = r.ID
+			continue
+		}
 		st := c.byID[r.ID]
 		if st == nil {
 			st = &pupilState{id: r.ID, temp: r.Temp, p: r.Pupil}
@@ -119,6 +140,47 @@ func (ft *FileTx) lookupMissing() error {
 		c.byUPN[r.Key] = st
 	}
 	return nil
+}
+
+// upnFilter is a Bloom filter of UPNs: has is false for a UPN never added, and true for one added
+// or, rarely, for one not added (which costs that UPN a lookup, nothing more). A UPN's four bits
+// are in one word of its 1 MiB, one memory access: it answers wrongly for about 1 UPN in 1,000
+// at 333,000 UPNs, 1 in 25 at 1,000,000.
+type upnFilter struct {
+	words []uint64
+}
+
+const upnFilterWords = 1 << 17
+
+var upnFilterSeed = maphash.MakeSeed()
+
+// position returns the word and the bits of upn.
+func (f *upnFilter) position(upn string) (int, uint64) {
+	h := maphash.String(upnFilterSeed, upn)
+	w := int(h % upnFilterWords)
+	h /= upnFilterWords
+	var bits uint64
+	for i := 0; i < 4; i++ {
+		bits |= 1 << (h % 64)
+		h /= 64
+	}
+	return w, bits
+}
+
+func (f *upnFilter) add(upn string) {
+	if f.words == nil {
+		f.words = make([]uint64, upnFilterWords)
+	}
+	w, bits := f.position(upn)
+	f.words[w] |= bits
+}
+
+func (f *upnFilter) has(upn string) bool {
+	if f.words == nil {
+		return false
+	}
+	w, bits := f.position(upn)
+	return f.words[w]&bits == bits
 }
 
 // applyDetails updates st with the record's details and reports whether anything changed. A change
@@ -234,6 +296,12 @@ func (ft *FileTx) linkTemporaryUPNs(ids []int64) error {
 	if err != nil {
 		return err
 	}
+	if len(temps) > 0 {
+		// returnedBy and mergePupil look events up by pupil.
+		if err := ft.finishBulk(); err != nil {
+			return err
+		}
+	}
 	merged := false
 	gone := map[int64]bool{}
 	for _, w := range wants {
@@ -256,7 +324,7 @@ func (ft *FileTx) linkTemporaryUPNs(ids []int64) error {
 	}
 	if merged {
 		ft.pupils.reset() // ids and UPNs moved: look them up again
-		return ft.tx.GetContext(ft.ctx, &ft.anyTemp, `SELECT EXISTS (SELECT 1 FROM pupil WHERE is_temp)`)
+		return ft.tx.GetContext(ft.ctx, &ft.anyTemp, `SELECT `+anyTempSQL)
 	}
 	return nil
 }
