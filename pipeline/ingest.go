@@ -106,6 +106,7 @@ func (e *Env) InboxFiles() ([]string, error) {
 // there and left where it is. Rows and files rejected for their content are results, not errors:
 // the error is for what stopped the run (the database, the disk).
 func (e *Env) Ingest(ctx context.Context, paths []string) (IngestSummary, error) {
+	defer softMemoryLimit(ingestMemoryLimit)()
 	sum := IngestSummary{Files: []FileSummary{}}
 	if err := e.EnsureDataDir(); err != nil {
 		return sum, fmt.Errorf("ingest: %w", err)
