@@ -7,6 +7,7 @@ import (
 	"sort"
 	"testing"
 
+	"pme"
 	"pme/calendar"
 	"pme/fixtures"
 	"pme/match"
@@ -153,4 +154,20 @@ func TestFlagGivesEveryCaseItsOwnID(t *testing.T) {
 			t.Fatalf("only %d cases: too few to meet a collision", len(cases))
 		}
 	})
+}
+
+func TestChangedCasesKeepsOnlyWhatDiffers(t *testing.T) {
+	day := pme.MustDate("2026-11-27")
+	a := pme.Case{ID: "C-A", PupilID: 1, Status: pme.CaseOpen, Rules: []string{"RT_NO_END_DATE"}, LastChanged: day}
+	b := pme.Case{ID: "C-B", PupilID: 2, Status: pme.CaseOpen, Rules: []string{"SUSP_OVER_45"}, LastChanged: day}
+	b2 := b
+	b2.Status = pme.CaseChanged
+	c := pme.Case{ID: "C-C", PupilID: 3, Status: pme.CaseNew, LastChanged: day}
+	changed, replaced := changedCases([]pme.Case{a, b}, []pme.Case{a, b2, c})
+	if len(changed) != 2 || changed[0].ID != "C-B" || changed[1].ID != "C-C" {
+		t.Fatalf("changed = %v, want C-B and C-C", changed)
+	}
+	if !reflect.DeepEqual(replaced, []string{"C-B"}) {
+		t.Fatalf("replaced = %v, want only C-B (C-C was never stored)", replaced)
+	}
 }
