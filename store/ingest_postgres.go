@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"pme"
@@ -299,6 +300,9 @@ func appendDate(b []byte, d pme.Date) []byte {
 }
 
 func appendCopyText(b []byte, s string) []byte {
+	if !needsCopyEscape(s) {
+		return append(b, s...) // nearly always: a byte at a time took twice as long (BenchmarkAppendCopyText)
+	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\\':
@@ -314,6 +318,16 @@ func appendCopyText(b []byte, s string) []byte {
 		}
 	}
 	return b
+}
+
+// needsCopyEscape reports whether s holds a byte COPY's text format escapes.
+func needsCopyEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c == '\t' || c == '\n' || c == '\r' {
+			return true
+		}
+	}
+	return false
 }
 
 // arrayArgs encodes n rows (row(i) gives the i-th row's ncols values, nil to skip the row) as one
@@ -823,6 +837,11 @@ func (w *pgWriter) finishBulk() error {
 	w.bulk = nil
 	ft := w.ft
 	add := `ALTER TABLE suspension ADD CONSTRAINT ` + pq.QuoteIdentifier(key.Name) + ` ` + key.Def
+	// The key's sort spilled to disk at the default 64 MB for 1,000,000 events; the setting lasts
+	// until the file commits.
+	if _, err := ft.tx.ExecContext(ft.ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+		return fmt.Errorf("make the events' key: %w", err)
+	}
 	if _, err := ft.tx.ExecContext(ft.ctx, `SAVEPOINT bulk_key`); err != nil {
 		return fmt.Errorf("make the events' key: %w", err)
 	}
@@ -860,4 +879,21 @@ func (w *pgWriter) writeIssues(is []pme.Issue) error {
 		x := &is[i]
 		return []any{w.ft.fileID, x.Sheet, x.Row, x.Column, x.Value, x.Code, x.Severity, x.Message}
 	}))
+}
+
+// analyzeSample refreshes the tables' statistics from a small sample. SET LOCAL keeps the setting
+// to its own transaction: the connection goes back to the pool.
+func analyzeSample(ctx context.Context, conn *sqlx.Conn, tables []string) error {
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL default_statistics_target = 10`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `ANALYZE `+strings.Join(tables, ", ")); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
