@@ -71,6 +71,7 @@ type sheetState struct {
 	id       int64 // its row's id, taken at the start; the row itself is written at Commit
 	res      pme.SheetResult
 	laestabs map[string]bool // schools of the accepted records, in case Schools misses one
+	lastLA   string          // the last record's school, in laestabs
 }
 
 // endedSheet is a sheet whose row is written at Commit, with its final counts: written at the start
@@ -228,7 +229,10 @@ func (ft *FileTx) add(r *pme.Record) error {
 		ft.pending = ft.pending[:len(ft.pending)-1]
 		return fmt.Errorf("store records: row %d of type %q has no detail of its type", r.Row, r.Type)
 	}
-	ft.sheet.laestabs[r.LAESTAB] = true
+	if r.LAESTAB != ft.sheet.lastLA { // a school's own return names one school: no map access
+		ft.sheet.laestabs[r.LAESTAB] = true
+		ft.sheet.lastLA = r.LAESTAB
+	}
 	return nil
 }
 

@@ -36,6 +36,7 @@ type pgWriter struct {
 	bulk      *pgIndex        // suspension's key, dropped while the file loads (see startBulk)
 	ids       []int64         // pupil ids taken ahead (see numberPupils)
 	staged    map[string]bool // staging tables created (see mergeSource)
+	updated   []byte          // the file's time as COPY text, for its new pupils' updated
 }
 
 // smallBatchRows is the largest batch whose new pupils and records are written by one INSERT
@@ -238,7 +239,10 @@ func (w *pgWriter) appendPupilLine(b []byte, st *pupilState) []byte {
 	b = append(b, '\t')
 	b = strconv.AppendInt(b, w.ft.fileID, 10)
 	b = append(b, '\t')
-	b, _ = appendCopyValue(b, timestamp(w.ft.meta.Received))
+	if w.updated == nil {
+		w.updated, _ = appendCopyValue(nil, timestamp(w.ft.meta.Received))
+	}
+	b = append(b, w.updated...)
 	return append(b, '\n')
 }
 
@@ -698,6 +702,19 @@ func (w *pgWriter) writeNewPupils() error {
 // no stored event: it needs no savepoint. Into an empty table, a large file is copied in with the
 // table's key dropped, and the key made again at the end (see startBulk).
 func (w *pgWriter) upsertSuspensions(recs []pendingRecord, ids []int64) error {
+	if !w.bulkTried && len(recs) >= flushRows {
+		w.bulkTried = true
+		if err := w.startBulk(); err != nil {
+			return err
+		}
+	}
+	if w.bulk != nil {
+		// No key to meet: an event listed twice keeps its last row when the key is made (see
+		// finishBulk), so the batch needs no sorting out here.
+		return w.insertRecords(pme.Suspensions, recordSet{w.ft, recs, ids, func(i int) bool {
+			return recs[i].rec.Type == pme.Suspensions
+		}})
+	}
 	type key struct {
 		pupil          int64
 		laestab, categ string
@@ -720,13 +737,7 @@ func (w *pgWriter) upsertSuspensions(recs []pendingRecord, ids []int64) error {
 		return nil
 	}
 	rs := recordSet{w.ft, recs, ids, func(i int) bool { return keep[i] }}
-	if !w.bulkTried && len(recs) >= flushRows {
-		w.bulkTried = true
-		if err := w.startBulk(); err != nil {
-			return err
-		}
-	}
-	if w.ft.batchNew || w.bulk != nil {
+	if w.ft.batchNew {
 		return w.insertRecords(pme.Suspensions, rs)
 	}
 	if err := w.writeNewPupils(); err != nil {

@@ -512,25 +512,35 @@ func TestManyRowsAcrossFlushes(t *testing.T) {
 			c := child{upnFor(i % 700), "Surname", fmt.Sprintf("F%d", i%700), "2013-01-01"}
 			recs = append(recs, suspension(schoolA, c, pme.MustDate("2025-09-01").AddDays(i/700).String(), 1+i%5))
 		}
-		// The last 500 re-send earlier events with other sessions: still one row each.
-		for i := 0; i < 500; i++ {
+		// Then 500 rows re-send events of the first batch with other sessions, and 10 re-send
+		// events of their own batch: still one row each, the last.
+		resend := func(i, sessions int) {
 			r := recs[i]
-			r.Suspension = &pme.Suspension{Category: pme.CategorySuspension, StartDate: r.Suspension.StartDate, Sessions: 9, Reason: "PP"}
+			r.Suspension = &pme.Suspension{Category: pme.CategorySuspension, StartDate: r.Suspension.StartDate, Sessions: sessions, Reason: "PP"}
 			recs = append(recs, r)
+		}
+		for i := 0; i < 500; i++ {
+			resend(i, 9)
+		}
+		for i := n - 10; i < n; i++ {
+			resend(i, 8)
 		}
 		ingestFile(t, s, "big.csv", sheet{typ: pme.Suspensions, schools: []string{schoolA}, recs: recs})
 		ss, err := s.Suspensions(context.Background())
 		if err != nil {
 			t.Fatalf("Suspensions: %v", err)
 		}
-		nine := 0
+		nine, eight := 0, 0
 		for _, e := range ss {
-			if e.Sessions == 9 {
+			switch e.Sessions {
+			case 9:
 				nine++
+			case 8:
+				eight++
 			}
 		}
-		if len(ss) != n || nine != 500 {
-			t.Fatalf("events = %d with 9 sessions %d, want %d and 500", len(ss), nine, n)
+		if len(ss) != n || nine != 500 || eight != 10 {
+			t.Fatalf("events = %d with 9 sessions %d, with 8 %d; want %d, 500 and 10", len(ss), nine, eight, n)
 		}
 		if got := len(pupilIDs(t, s)); got != 700 {
 			t.Fatalf("pupils = %d, want 700", got)
