@@ -17,6 +17,8 @@
 #   BENCH_LETTERS              letters due, default 1000
 #   BENCH_TODAY                run date, default today
 #   BENCH_SEED                 fixtures seed, default 1
+#   BENCH_REPEAT               runs of the big CSV's ingests and their references, default 3: the
+#                              table gives the median time and the highest peak memory
 #   PME_BENCH_DATABASE_URL     a PostgreSQL URL allowed to create and drop databases, default
 #                              postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 #
@@ -38,6 +40,7 @@ SMALL_FILES=${BENCH_SMALL_FILES:-$((5000 / scale))}
 LETTERS=${BENCH_LETTERS:-$((1000 / scale))}
 TODAY=${BENCH_TODAY:-$(date +%F)}
 SEED=${BENCH_SEED:-1}
+REPEAT=${BENCH_REPEAT:-3}
 ADMIN_URL=${PME_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
 PYTHON=/usr/bin/python3
 RSS_LIMIT_MB=200
@@ -172,6 +175,24 @@ record() { # record ID ROWS: stores the last measurement under ID
 	ROWS[$1]=$2
 }
 
+# repeated ID CMD...: runs CMD (which measures and records ID) $REPEAT times, and keeps for ID the
+# median seconds and the highest peak memory: on a small machine one run of a few seconds varies
+# by a fifth or more, the reference's runs as much as pme's.
+repeated() {
+	local id=$1 i all=() rss=0 status=0
+	shift
+	for ((i = 0; i < REPEAT; i++)); do
+		"$@"
+		all+=("${SECS[$id]}")
+		if ((${RSS[$id]:-0} > rss)); then rss=${RSS[$id]}; fi
+		if [[ ${STATUS[$id]} != 0 ]]; then status=${STATUS[$id]}; fi
+	done
+	SECS[$id]=$(printf '%s\n' "${all[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	RSS[$id]=$rss
+	STATUS[$id]=$status
+	if ((REPEAT > 1)); then NOTES+=("$id: median of $REPEAT runs: ${all[*]} s."); fi
+}
+
 # ---- 1. inputs ----
 
 say "bench: generating inputs in $DATA (run date $TODAY, seed $SEED)"
@@ -212,7 +233,7 @@ ingest() {
 }
 
 for backend in postgres sqlite; do
-	ingest susp "$backend" "$BIG_CSV"
+	repeated "susp-$backend" ingest susp "$backend" "$BIG_CSV"
 	ingest susp-mid "$backend" "$MID_CSV"
 	ingest xlsx "$backend" "$XLSX"
 	ingest small "$backend"
@@ -223,17 +244,21 @@ done
 SUSP_TABLE="laestab text, upn text, surname text, forename text, dob date, gender text, nc_year text,
 	sen text, category text, start_date date, sessions integer, reason text, sixth_day_provision text"
 
-say "bench: psql \\copy of the same CSV"
-url=$(pg_fresh pme_bench_copy)
-psql "$url" -q -v ON_ERROR_STOP=1 -c "CREATE TABLE suspension_copy ($SUSP_TABLE)" >/dev/null
-measure copy-psql psql "$url" -v ON_ERROR_STOP=1 -c "SET datestyle = 'ISO, DMY'" \
-	-c "\\copy suspension_copy FROM '$BIG_CSV' WITH (FORMAT csv, HEADER true)"
-record psql-copy "$(sed -n 's/^COPY \([0-9]*\)$/\1/p' "$LOGS/copy-psql.out")"
-psql "$ADMIN_URL" -q -c 'DROP DATABASE IF EXISTS pme_bench_copy' >/dev/null
+psql_copy() {
+	say "bench: psql \\copy of the same CSV"
+	local url
+	url=$(pg_fresh pme_bench_copy)
+	psql "$url" -q -v ON_ERROR_STOP=1 -c "CREATE TABLE suspension_copy ($SUSP_TABLE)" >/dev/null
+	measure copy-psql psql "$url" -v ON_ERROR_STOP=1 -c "SET datestyle = 'ISO, DMY'" \
+		-c "\\copy suspension_copy FROM '$BIG_CSV' WITH (FORMAT csv, HEADER true)"
+	record psql-copy "$(sed -n 's/^COPY \([0-9]*\)$/\1/p' "$LOGS/copy-psql.out")"
+	psql "$ADMIN_URL" -q -c 'DROP DATABASE IF EXISTS pme_bench_copy' >/dev/null
+}
+repeated psql-copy psql_copy
 
-if ((HAVE_SQLITE3)); then
+sqlite3_import() {
 	say "bench: sqlite3 .import of the same CSV"
-	db=$WORK/copy.db
+	local db=$WORK/copy.db
 	rm -f "$db"
 	sqlite3 "$db" "CREATE TABLE suspension_copy (laestab TEXT, upn TEXT, surname TEXT, forename TEXT, dob TEXT,
 		gender TEXT, nc_year TEXT, sen TEXT, category TEXT, start_date TEXT, sessions INTEGER, reason TEXT,
@@ -241,7 +266,8 @@ if ((HAVE_SQLITE3)); then
 	measure copy-sqlite3 sqlite3 "$db" -cmd ".mode csv" ".import --skip 1 '$BIG_CSV' suspension_copy"
 	record sqlite3-import "$(sqlite3 "$db" 'SELECT count(*) FROM suspension_copy')"
 	rm -f "$db"
-fi
+}
+if ((HAVE_SQLITE3)); then repeated sqlite3-import sqlite3_import; fi
 
 if ((HAVE_PANDAS)); then
 	cat >"$WORK/pandas_ref.py" <<'EOF'
