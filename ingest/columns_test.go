@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"pme"
 )
 
 func TestNormalizeHeader(t *testing.T) {
@@ -143,6 +145,42 @@ func TestEditDistance(t *testing.T) {
 	for _, tc := range tests {
 		if got := editDistance(tc.a, tc.b); got != tc.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+// Every column of every return has an id, and a mapped header finds a cell by id as it would by
+// its Index map.
+func TestReturnColumnIDs(t *testing.T) {
+	for i, name := range returnColumnNames {
+		if got := returnColumnID(name); got != i {
+			t.Errorf("returnColumnID(%q) = %d, want %d", name, got, i)
+		}
+	}
+	if got := returnColumnID("Town"); got != -1 {
+		t.Errorf("returnColumnID(Town) = %d, want -1", got)
+	}
+	for _, typ := range pme.ReturnTypes {
+		m := NewMatcher(ReturnColumns(typ), nil)
+		var header []Cell
+		for _, c := range m.Columns() {
+			if returnColumnID(c.Name) < 0 {
+				t.Errorf("column %q of %s has no id", c.Name, typ)
+			}
+			header = append(header, Cell{Value: c.Name})
+		}
+		header = append(header[:2], append([]Cell{{Value: "Notes"}}, header[2:len(header)-1]...)...) // an unknown column, the last missing
+		h := m.MapHeader(1, header)
+		row := make([]Cell, len(header)-1) // a row shorter than the header
+		for i := range row {
+			row[i] = Cell{Value: strconv.Itoa(i)}
+		}
+		byMap := &Header{Index: h.Index, Written: h.Written}
+		for _, c := range m.Columns() {
+			if got, want := h.Cell(row, c.Name), byMap.Cell(row, c.Name); got != want || h.Has(c.Name) != byMap.Has(c.Name) ||
+				h.ColumnName(c.Name) != byMap.ColumnName(c.Name) {
+				t.Errorf("%s: Cell(%q) = %v, want %v", typ, c.Name, got, want)
+			}
 		}
 	}
 }

@@ -154,16 +154,21 @@ type lineLimiter struct {
 // Read implements io.Reader.
 func (l *lineLimiter) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
-	for _, c := range p[:n] {
-		if c == '\n' {
-			l.cur = 0
-			l.line++
-			continue
+	for b := p[:n]; ; { // newline by newline with IndexByte: byte by byte was 4% of parsing a 1M-row CSV
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			i = len(b)
 		}
-		if l.cur++; l.cur > maxLineBytes {
+		if l.cur += i; l.cur > maxLineBytes {
 			return 0, unreadable(fmt.Sprintf("Line %d of the file is longer than %s, far longer than any row of a return, so the file is damaged or is not a return",
 				l.line, sizeText(maxLineBytes)), nil)
 		}
+		if i == len(b) {
+			break
+		}
+		l.cur = 0
+		l.line++
+		b = b[i+1:]
 	}
 	return n, err
 }

@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"hash/maphash"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -26,5 +28,32 @@ func TestRowSetAgreesWithAMap(t *testing.T) {
 	}
 	if s.n != len(want) {
 		t.Fatalf("%d entries, want %d", s.n, len(want))
+	}
+}
+
+// hasher.row hashes exactly the bytes the cell-by-cell maphash.Hash did (each trimmed cell, then
+// a zero byte), however long the cells: a row over hashChunk is hashed in pieces.
+func TestHasherRowMatchesCellByCell(t *testing.T) {
+	seed := maphash.MakeSeed()
+	h := hasher{seed: seed}
+	h.h.SetSeed(seed)
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 500 {
+		row := make([]Cell, r.IntN(12))
+		for i := range row {
+			row[i].Value = strings.Repeat("ab ", r.IntN(3)) + strings.Repeat("x", r.IntN(3)*r.IntN(3000)) + strings.Repeat(" ", r.IntN(2))
+		}
+		var want maphash.Hash
+		want.SetSeed(seed)
+		for _, c := range row {
+			want.WriteString(strings.TrimSpace(c.Value))
+			want.WriteByte(0)
+		}
+		if got := h.row(row); got != want.Sum64() {
+			t.Fatalf("row of %d cells: hash %x, want %x", len(row), got, want.Sum64())
+		}
+	}
+	if len(h.buf) > hashChunk+1 {
+		t.Fatalf("buffer grew to %d bytes, want at most %d", len(h.buf), hashChunk+1)
 	}
 }

@@ -388,6 +388,45 @@ func TestDuplicateSuspensionEvent(t *testing.T) {
 	}
 }
 
+// Exact copies are skipped whatever became of the row they copy (accepted, rejected, or rejected
+// as a repeated event), and only a row that is not a copy is checked for a repeated event.
+func TestDuplicatesOfRejectedRows(t *testing.T) {
+	first := line(suHeader, suValid, nil)                                                // row 2: accepted
+	event := line(suHeader, suValid, map[string]string{"Sessions": "6"})                 // row 3: the same event, rejected
+	bad := line(suHeader, suValid, map[string]string{"UPN": testUPN(7), "Reason": "ZZ"}) // row 4: rejected
+	spaced := strings.ReplaceAll(bad, "|SUSP|", "| SUSP |")                              // a copy of row 4 once trimmed
+	res, sink, err := parseSheets(t, Options{}, sheet("Suspensions", strings.Join(suHeader, "|"),
+		first, event, bad, event, spaced, first, line(suHeader, suValid, map[string]string{"Sessions": "8"})))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	sr := res.Sheets[0]
+	if sr.Rows != 7 || sr.Accepted != 1 || sr.Rejected != 3 || sr.Skipped != 3 {
+		t.Fatalf("counts = rows %d accepted %d rejected %d skipped %d, want 7 1 3 3", sr.Rows, sr.Accepted, sr.Rejected, sr.Skipped)
+	}
+	type got struct {
+		row      int
+		severity string
+		message  string
+	}
+	want := []got{
+		{3, "error", "at row 2"},
+		{4, "error", "not a DfE reason code"},
+		{5, "warning", "exact copy of row 3"},
+		{6, "warning", "exact copy of row 4"},
+		{7, "warning", "exact copy of row 2"},
+		{8, "error", "at row 2"},
+	}
+	if len(sink.issues) != len(want) {
+		t.Fatalf("issues = %+v, want %d", sink.issues, len(want))
+	}
+	for i, is := range sink.issues {
+		if w := want[i]; is.Row != w.row || is.Severity != w.severity || !strings.Contains(is.Message, w.message) {
+			t.Errorf("issue %d = row %d %s %q, want row %d %s containing %q", i, is.Row, is.Severity, is.Message, w.row, w.severity, w.message)
+		}
+	}
+}
+
 func TestRejectedPupils(t *testing.T) {
 	badHours := line(rtHeader, rtValid, map[string]string{"Hours Per Week": "99"})
 	badUPN := line(rtHeader, rtValid, map[string]string{"UPN": "A801200005001", "Surname": " Smith ", "Forename": "Jo", "Date of Birth": "02/02/2013"})

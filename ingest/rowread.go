@@ -3,7 +3,6 @@ package ingest
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"pme"
 )
@@ -15,6 +14,7 @@ type cursor struct {
 	h      *Header
 	dates  DateOptions
 	today  pme.Date
+	latest pme.Date // today.AddYears(1), the latest plausible date other than a birth date
 	num    int
 	row    []Cell
 	errors int // error issues raised on the row
@@ -22,7 +22,7 @@ type cursor struct {
 
 // newCursor starts reading the sheet info under its header h, with dates checked against today.
 func newCursor(info SheetInfo, h *Header, today pme.Date) cursor {
-	return cursor{sheet: info.Name, h: h, today: today, dates: DateOptions{Date1904: info.Date1904, Today: today}}
+	return cursor{sheet: info.Name, h: h, today: today, latest: today.AddYears(1), dates: DateOptions{Date1904: info.Date1904, Today: today}}
 }
 
 func (c *cursor) text(col string) string       { return c.h.Text(c.row, col) }
@@ -55,7 +55,7 @@ type rowReader interface {
 // blank or an issue was raised; the range check is the caller's, as its limits differ.
 func readDateCell(r rowReader, col string, o DateOptions, required, birth bool) (pme.Date, bool) {
 	c := r.cell(col)
-	if strings.TrimSpace(c.Value) == "" {
+	if trimSpace(c.Value) == "" {
 		if required {
 			r.fail(col, pme.CodeRequired, fmt.Sprintf("%s is blank: every row needs it (dd/mm/yyyy).", r.columnName(col)))
 		}

@@ -2,7 +2,11 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"pme"
 )
@@ -282,6 +286,111 @@ func TestCompulsorySchoolAge(t *testing.T) {
 	for _, tc := range tests {
 		if got := CompulsorySchoolAge(pme.MustDate(tc.dob), pme.MustDate(tc.on)); got != tc.want {
 			t.Errorf("CompulsorySchoolAge(%s, %s) = %v, want %v", tc.dob, tc.on, got, tc.want)
+		}
+	}
+}
+
+func TestTrimSpaceAgreesWithStrings(t *testing.T) {
+	for _, s := range []string{"", " ", "a", " a", "a ", "\ta\n", "\x7f", "a\x7f", "\u00a0a", "a\u00a0", "\u2003x\u2003", "!~", "é", "aé", "\x00", "ab\v"} {
+		if got, want := trimSpace(s), strings.TrimSpace(s); got != want {
+			t.Errorf("trimSpace(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// The whole-number fast paths of ParseNumber and ParseNCYear agree with the general ones.
+func TestWholeNumberFastPaths(t *testing.T) {
+	for n := range 100_000 {
+		for _, s := range []string{strconv.Itoa(n), fmt.Sprintf("%07d", n), " " + strconv.Itoa(n*1000) + " "} {
+			for _, number := range []bool{false, true} {
+				got, err := ParseNumber(Cell{Value: s, Number: number})
+				f, _ := strconv.ParseFloat(strings.TrimSpace(s), 64)
+				if err != nil || got != f {
+					t.Fatalf("ParseNumber(%q) = %v, %v; want %v", s, got, err, f)
+				}
+			}
+		}
+	}
+	for n := range 1000 {
+		for _, s := range []string{strconv.Itoa(n), fmt.Sprintf("%02d", n), " " + strconv.Itoa(n)} {
+			want, wantOK := "", false
+			if v, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && len(strings.TrimSpace(s)) <= 2 && v >= 1 && v <= 14 {
+				want, wantOK = strconv.Itoa(v), true
+			}
+			if got, ok := ParseNCYear(s); got != want || ok != wantOK {
+				t.Fatalf("ParseNCYear(%q) = %q, %v; want %q, %v", s, got, ok, want, wantOK)
+			}
+		}
+	}
+}
+
+// compulsorySchoolAgeByTime is CompulsorySchoolAge as first written, with time.Time arithmetic:
+// the reference the integer version is checked against.
+func compulsorySchoolAgeByTime(dob, on pme.Date) bool {
+	five := dob.AddYears(5)
+	var from pme.Date
+	for _, md := range [][2]int{{3, 31}, {8, 31}, {12, 31}} {
+		if p := pme.NewDate(five.Year(), time.Month(md[0]), md[1]); !p.Before(five) {
+			from = p
+			break
+		}
+	}
+	sixteen := dob.AddYears(16)
+	year := sixteen.Year()
+	if sixteen.Month() >= time.September {
+		year++
+	}
+	until := pme.NewDate(year, time.June, 30)
+	for until.Weekday() != time.Friday {
+		until = until.AddDays(-1)
+	}
+	return !on.Before(from) && !on.After(until)
+}
+
+// TestCompulsorySchoolAgeAgreesWithTime checks every date of birth over two centuries (each 29
+// February included) on the days around both bounds and on days far from them.
+func TestCompulsorySchoolAgeAgreesWithTime(t *testing.T) {
+	for dob := pme.MustDate("1900-01-01"); dob.Year() < 2100; dob = dob.AddDays(1) {
+		var ons []pme.Date
+		for _, base := range []pme.Date{dob.AddYears(5), dob.AddYears(17)} {
+			for _, days := range []int{-400, -190, -100, -40, -8, -7, -6, -2, -1, 0, 1, 2, 6, 7, 8, 40, 100, 190, 400} {
+				ons = append(ons, base.AddDays(days))
+			}
+		}
+		ons = append(ons, dob, dob.AddYears(10), dob.AddYears(30))
+		for _, on := range ons {
+			if got, want := CompulsorySchoolAge(dob, on), compulsorySchoolAgeByTime(dob, on); got != want {
+				t.Fatalf("CompulsorySchoolAge(%s, %s) = %v, want %v", dob, on, got, want)
+			}
+		}
+	}
+}
+
+func TestDaysInAndWeekdayAgreeWithTime(t *testing.T) {
+	for y := -2000; y <= 3000; y++ {
+		if got, want := weekdayOfJune30(y), time.Date(y, time.June, 30, 0, 0, 0, 0, time.UTC).Weekday(); got != want {
+			t.Fatalf("weekdayOfJune30(%d) = %v, want %v", y, got, want)
+		}
+		for m := time.January; m <= time.December; m++ {
+			if got, want := daysIn(y, m), time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day(); got != want {
+				t.Fatalf("daysIn(%d, %v) = %d, want %d", y, m, got, want)
+			}
+		}
+	}
+}
+
+func TestAgeMatchesAgeOn(t *testing.T) {
+	v := &validator{}
+	for dob := pme.MustDate("2000-01-01"); dob.Year() < 2030; dob = dob.AddDays(1) {
+		for _, on := range []pme.Date{dob.AddYears(2).AddDays(-1), dob.AddYears(2), dob.AddYears(19), dob.AddYears(20).AddDays(-1), dob.AddYears(20), dob.AddYears(4), dob.AddYears(12)} {
+			v.cur, v.errors = v.cur[:0], 0
+			v.h = &Header{Index: map[string]int{}}
+			v.age(dob, on)
+			a := dob.AgeOn(on)
+			wantErr := a < 2 || a > 19
+			if (v.errors > 0) != wantErr || (wantErr && !strings.Contains(v.cur[0].Message, fmt.Sprintf("would be %d ", a))) {
+				t.Fatalf("age(%s, %s): issues %+v, want an error = %v for age %d", dob, on, v.cur, wantErr, a)
+			}
 		}
 	}
 }
