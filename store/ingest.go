@@ -30,7 +30,7 @@ type FileTx struct {
 	s        *Store
 	ctx      context.Context
 	conn     *sqlx.Conn // the connection tx runs on, returned to the pool when the file ends
-	tx       *sqlx.Tx
+	tx       *fileTx
 	w        batchWriter
 	meta     FileMeta
 	fileID   int64
@@ -105,7 +105,7 @@ func (s *Store) BeginFile(ctx context.Context, meta FileMeta) (*FileTx, error) {
 		conn.Close()
 		return nil, fmt.Errorf("begin file: %w", err)
 	}
-	ft := &FileTx{s: s, ctx: ctx, conn: conn, tx: tx, meta: meta, received: pme.DateOf(meta.Received)}
+	ft := &FileTx{s: s, ctx: ctx, conn: conn, tx: &fileTx{tx: tx}, meta: meta, received: pme.DateOf(meta.Received)}
 	if err := ft.begin(); err != nil {
 		tx.Rollback()
 		conn.Close()

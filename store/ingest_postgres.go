@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql/driver"
 	"errors"
@@ -90,15 +91,61 @@ type copyData interface {
 	CopyData(ctx context.Context, line string) (driver.Result, error)
 }
 
-// copyFlushBytes is how much COPY text is gathered before it is handed to the driver, which sends
-// it in messages of about 64 KB.
+// copyFlushBytes is about how much COPY text is handed to the driver at a time, which sends it in
+// messages of about 64 KB.
 const copyFlushBytes = 60 << 10
 
-// copyIn streams rows into table with COPY; line appends the i-th row's line of COPY text (or
-// nothing, to skip the row). The store encodes the rows itself and hands the driver many rows at a
-// time: going through database/sql's Exec for each row cost about as much as everything else in
-// the store.
+// copyIn copies rows into table with COPY, after any queued COPY, and returns its outcome; line
+// appends the i-th row's line of COPY text (or nothing, to skip the row). The store encodes the
+// rows itself: going through database/sql's Exec for each row cost about as much as everything
+// else in the store.
 func (w *pgWriter) copyIn(table string, cols []string, n int, line func(b []byte, i int) ([]byte, error)) error {
+	if err := w.ft.tx.copies.wait(); err != nil {
+		return err
+	}
+	text, err := encodeLines(w.buf[:0], n, line)
+	w.buf = text[:0]
+	if err != nil {
+		return fmt.Errorf("copy into %s: %w", table, err)
+	}
+	return w.sendCopy(table, cols, text)
+}
+
+// copyLater encodes the rows now, and queues their COPY into table (see copyQueue): for rows whose
+// COPY fails only if something is badly wrong, which the file's next statement or its commit
+// then reports.
+func (w *pgWriter) copyLater(table string, cols []string, n int, line func(b []byte, i int) ([]byte, error)) error {
+	q := w.ft.tx.copies
+	if q == nil {
+		q = newCopyQueue()
+		w.ft.tx.copies = q
+	}
+	text, err := encodeLines(q.buffer(), n, line)
+	if err != nil {
+		return fmt.Errorf("copy into %s: %w", table, err)
+	}
+	return q.add(func() error {
+		defer q.recycle(text)
+		return w.sendCopy(table, cols, text)
+	})
+}
+
+// encodeLines appends the lines of n rows to b.
+func encodeLines(b []byte, n int, line func(b []byte, i int) ([]byte, error)) ([]byte, error) {
+	var err error
+	for i := 0; i < n; i++ {
+		if b, err = line(b, i); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// sendCopy runs a COPY of text, whole lines of COPY text, into table.
+func (w *pgWriter) sendCopy(table string, cols []string, text []byte) error {
+	if len(text) == 0 {
+		return nil
+	}
 	q := `COPY ` + table + ` (` + strings.Join(cols, ", ") + `) FROM STDIN`
 	err := w.ft.conn.Raw(func(dc any) error {
 		prep, ok := dc.(driver.ConnPrepareContext)
@@ -114,25 +161,19 @@ func (w *pgWriter) copyIn(table string, cols []string, n int, line func(b []byte
 		if !ok {
 			return fmt.Errorf("driver statement %T takes no COPY data", st)
 		}
-		buf := w.buf[:0]
-		for i := 0; i < n; i++ {
-			if buf, err = line(buf, i); err != nil {
-				return err
-			}
-			if len(buf) >= copyFlushBytes {
-				// CopyData adds the last newline itself.
-				if _, err := cd.CopyData(w.ft.ctx, string(buf[:len(buf)-1])); err != nil {
-					return err
+		for len(text) > 0 {
+			end := len(text)
+			if end > copyFlushBytes {
+				if end = bytes.LastIndexByte(text[:copyFlushBytes], '\n') + 1; end == 0 {
+					end = copyFlushBytes + bytes.IndexByte(text[copyFlushBytes:], '\n') + 1 // a very long line
 				}
-				buf = buf[:0]
 			}
-		}
-		if len(buf) > 0 {
-			if _, err := cd.CopyData(w.ft.ctx, string(buf[:len(buf)-1])); err != nil {
+			// CopyData adds the line's newline itself.
+			if _, err := cd.CopyData(w.ft.ctx, string(text[:end-1])); err != nil {
 				return err
 			}
+			text = text[end:]
 		}
-		w.buf = buf[:0]
 		// An Exec of no values ends the COPY and reports any error the server found in it (lib/pq's
 		// COPY statement has no ExecContext).
 		_, err = st.Exec(nil)
@@ -465,9 +506,10 @@ func (w *pgWriter) writePupils(ps []*pupilState) error {
 var pupilColumns = append(pupilValueColumns[:len(pupilValueColumns):len(pupilValueColumns)], "id", "file_id", "updated")
 
 // numberPupils gives an id from pupil's sequence to any new pupil lookupPupils did not number: the
-// pupils are written without RETURNING, by COPY or with their records. A large batch takes a
-// batch's worth of ids more than it needs, for the next ones: a round trip each saved, and the ids
-// left over at the end are skipped, as after a rollback.
+// pupils are written without RETURNING, by COPY or with their records. A large batch takes eight
+// batches' worth of ids more than it needs, for the next ones: a round trip each saved, and a wait
+// for the queued COPYs (see copyQueue); the ids left over at the end are skipped, as after a
+// rollback.
 func (w *pgWriter) numberPupils(ps []*pupilState) error {
 	var unnumbered []*pupilState
 	for _, st := range ps {
@@ -479,7 +521,7 @@ func (w *pgWriter) numberPupils(ps []*pupilState) error {
 	if n > len(w.ids) {
 		take := n - len(w.ids)
 		if len(w.ft.pending) > smallBatchRows {
-			take += flushRows
+			take += 8 * flushRows
 		}
 		var ids []int64
 		const q = `SELECT nextval((SELECT pg_get_serial_sequence('pupil', 'id'))) FROM generate_series(1, $1)`
@@ -500,7 +542,7 @@ func (w *pgWriter) insertPupils(ps []*pupilState) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	return w.copyIn("pupil", pupilColumns, len(ps), func(b []byte, i int) ([]byte, error) {
+	return w.copyLater("pupil", pupilColumns, len(ps), func(b []byte, i int) ([]byte, error) {
 		return w.appendPupilLine(b, ps[i]), nil
 	})
 }
@@ -637,7 +679,7 @@ func (w *pgWriter) insertRecords(t pme.ReturnType, rs recordSet) error {
 		w.ft.closing = nil
 	}
 	if len(q.ctes) == 0 {
-		return w.copyIn(table, cols, len(rs.recs), rs.line)
+		return w.copyLater(table, cols, len(rs.recs), rs.line)
 	}
 	arrays, err := w.arrayArgs(len(cols), len(rs.recs), rs.values)
 	if err != nil {
@@ -886,7 +928,7 @@ func (w *pgWriter) writeIssues(is []pme.Issue) error {
 	if len(is) == 0 {
 		return nil
 	}
-	return w.copyIn("issue", issueColumns, len(is), valueLines(func(i int) []any {
+	return w.copyLater("issue", issueColumns, len(is), valueLines(func(i int) []any {
 		x := &is[i]
 		return []any{w.ft.fileID, x.Sheet, x.Row, x.Column, x.Value, x.Code, x.Severity, x.Message}
 	}))

@@ -863,3 +863,49 @@ func testAwkwardValues(t *testing.T, pad int) {
 		}
 	})
 }
+
+// TestRefusedCopyFailsTheFile: a COPY that the PostgreSQL writer queued and the server refused
+// (new pupils, one of which another connection stored after the file began) fails the file at its
+// next statement, and nothing of the file is stored.
+func TestRefusedCopyFailsTheFile(t *testing.T) {
+	s := storetest.Open(t, storetest.PostgresURL(t))
+	ctx := context.Background()
+	ft, err := s.BeginFile(ctx, store.FileMeta{SHA256: shaOf("refused.csv"), Name: "refused.csv", Size: 100,
+		Received: received, DestPath: "archive/2026/03/refused.csv"})
+	if err != nil {
+		t.Fatalf("BeginFile: %v", err)
+	}
+	t.Cleanup(func() { ft.Rollback() })
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO pupil (upn, surname, forename, name_key, file_id, updated)
+		VALUES ($1, 'Other', 'Pupil', 'other|pupil', 0, now())`, upnFor(0)); err != nil {
+		t.Fatalf("store a pupil beside the file: %v", err)
+	}
+	recs := bigSuspensions(12_000, 1) // batches large enough to be copied
+	for i := range recs {
+		recs[i].Sheet, recs[i].Row = "Suspensions", i+2
+	}
+	err = ft.StartSheet(pme.SheetResult{Sheet: "Suspensions", ReturnType: pme.Suspensions, HeaderRow: 1})
+	if err == nil {
+		err = ft.Records(recs)
+	}
+	if err == nil {
+		err = ft.EndSheet(pme.SheetResult{Sheet: "Suspensions", ReturnType: pme.Suspensions, HeaderRow: 1,
+			Rows: len(recs), Accepted: len(recs), Schools: []string{schoolA}})
+	}
+	if err == nil {
+		err = ft.Commit(pme.FileAccepted)
+	}
+	var pqErr interface{ SQLState() string }
+	if !errors.As(err, &pqErr) || pqErr.SQLState() != "23505" {
+		t.Fatalf("ingesting = %v, want the refused COPY's duplicate key", err)
+	}
+	if err := ft.Rollback(); err != nil {
+		t.Fatalf("Rollback: %v", err)
+	}
+	if got := pupilIDs(t, s); len(got) != 1 {
+		t.Errorf("pupils = %d, want only the one stored beside the file", len(got))
+	}
+	if got := events(t, s); len(got) != 0 {
+		t.Errorf("events = %d, want none", len(got))
+	}
+}
