@@ -163,7 +163,7 @@ func (ft *FileTx) lookupMissing(sts []*pupilState) error {
 // or, rarely, for one not added (which costs that UPN a lookup, nothing more). A UPN's four bits
 // are in one word of its 4 MiB, one memory access. A lookup also waits for the COPYs queued before
 // it (see copyQueue): at 1 MiB the filter answered wrongly often enough that 77 of the 200
-// batches of a 1,000,000-row first load (333,000 UPNs) looked up some UPN; at 4 MiB, NN did.
+// batches of a 1,000,000-row first load (333,000 UPNs) looked up some UPN; at 4 MiB, 20 did.
 type upnFilter struct {
 	words []uint64
 }
