@@ -154,3 +154,42 @@ func TestReportDates(t *testing.T) {
 		}
 	})
 }
+
+func TestFlagRunSavesNewAndReplacedCases(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		day, next := pme.MustDate("2026-11-27"), pme.MustDate("2026-12-04")
+		z, a := sampleCase("C-Z", 1, pme.CaseNew), sampleCase("C-A", 2, pme.CaseNew)
+		run := func(day pme.Date, cases []pme.Case, replaced []string, evs []pme.CaseEvent) {
+			t.Helper()
+			err := s.Flag(ctx, day, func(f *store.FlagRun) (int, error) { return len(cases), f.SaveCases(cases, replaced, evs) })
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		run(day, []pme.Case{z, a}, nil, []pme.CaseEvent{{CaseID: "C-Z", Date: day, Status: pme.CaseNew}, {CaseID: "C-A", Date: day, Status: pme.CaseNew}})
+		// A replaced case (updated, findings rewritten) and a new one, in no order of id.
+		z.Status, z.LastChanged, z.Findings, z.Rules = pme.CaseChanged, next, z.Findings[1:], z.Rules[1:]
+		m := sampleCase("C-M", 3, pme.CaseNew)
+		run(next, []pme.Case{z, m}, []string{"C-Z"}, []pme.CaseEvent{{CaseID: "C-Z", Date: next, Status: pme.CaseChanged}, {CaseID: "C-M", Date: next, Status: pme.CaseNew}})
+		got, err := s.Cases(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []pme.Case{z, a, m}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("cases =\n%+v\nwant\n%+v", got, want)
+		}
+		// Events keep the order they were given in, whatever order the cases are written in.
+		evs, err := s.CaseEventsSince(ctx, pme.Date{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var order []string
+		for _, e := range evs {
+			order = append(order, e.CaseID+" "+e.Status)
+		}
+		if want := []string{"C-Z new", "C-A new", "C-Z changed", "C-M new"}; !reflect.DeepEqual(order, want) {
+			t.Fatalf("events in order %q, want %q", order, want)
+		}
+	})
+}

@@ -104,3 +104,64 @@ func TestStoredRecordsKeepTheirColumns(t *testing.T) {
 		}
 	})
 }
+
+func TestSuspensionsOrderedByPupilDaySchoolCategory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ev := func(school, day, category string) pme.Record {
+			r := suspension(school, ada, day, 1)
+			r.Suspension.Category = category
+			return r
+		}
+		// On one day at two schools, the key's order (category, then school) is not the one wanted.
+		ingestFile(t, s, "s.xlsx", sheet{typ: pme.Suspensions, name: "S", schools: []string{schoolA, schoolB},
+			recs: []pme.Record{
+				ev(schoolB, "2026-01-12", pme.CategoryPermanent),
+				ev(schoolA, "2026-01-12", pme.CategorySuspension),
+				ev(schoolA, "2026-01-12", pme.CategoryLunchtime),
+				ev(schoolB, "2026-01-05", pme.CategorySuspension),
+			}})
+		got, err := s.Suspensions(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var order []string
+		for _, e := range got {
+			order = append(order, e.StartDate.String()+" "+e.LAESTAB+" "+e.Category)
+		}
+		want := []string{"2026-01-05 " + schoolB + " SUSP", "2026-01-12 " + schoolA + " LNCH",
+			"2026-01-12 " + schoolA + " SUSP", "2026-01-12 " + schoolB + " PERM"}
+		if !reflect.DeepEqual(order, want) {
+			t.Fatalf("suspensions in order %q, want %q", order, want)
+		}
+	})
+}
+
+func TestReturnTypesWithSuspensionsRead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ingestFile(t, s, "r1.xlsx",
+			sheet{typ: pme.ReducedTimetable, name: "RT", schools: []string{schoolA},
+				recs: []pme.Record{timetable(schoolA, ada, "2026-01-05", 10)}},
+			sheet{typ: pme.Suspensions, name: "S", recs: []pme.Record{suspension(schoolA, ada, "2026-01-10", 2),
+				suspension(schoolA, zoe, "2025-06-10", 2), suspension(schoolA, cy, "2025-09-01", 1)}})
+		r := s.Reader(context.Background())
+		from := pme.MustDate("2025-09-01")
+		ids := pupilIDs(t, s)
+		for _, rg := range []store.PupilRange{store.AllPupils, {From: ids[cy.upn], To: ids[cy.upn] + 1}} {
+			sus, err := r.Suspensions(rg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.ReturnTypesWith(rg, from, sus)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := r.ReturnTypes(rg, from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want) == 0 || !reflect.DeepEqual(got, want) {
+				t.Fatalf("range %v: ReturnTypesWith = %v, want %v (as ReturnTypes, not empty)", rg, got, want)
+			}
+		}
+	})
+}
