@@ -235,7 +235,7 @@ func headerIssue(v *validator, i int, msg string) pme.Issue {
 }
 
 // sheetState is what one sheet's rows accumulate: the duplicate sets hold a 64-bit hash and a row
-// number per row (about 32 bytes a row for the two; the file size limit bounds the rows).
+// number per row (32 to 48 bytes a row for the two; the file size limit bounds the rows).
 type sheetState struct {
 	rows       rowSet // exact row hash → first row number
 	keys       rowSet // pupil-period or event key hash → first accepted row number
