@@ -15,6 +15,10 @@ type asyncSink struct {
 	next ingest.Sink
 	ops  chan func(ingest.Sink) error
 	done chan struct{}
+	// free holds record batches the store has taken, for reuse: copying each batch into a new
+	// slice allocated as much as everything else in a large file (about 200 bytes a row), and
+	// under the ingest's memory limit each allocation brings the next collection closer.
+	free chan []pme.Record
 
 	mu  sync.Mutex
 	err error
@@ -25,7 +29,8 @@ type asyncSink struct {
 const asyncDepth = 8
 
 func newAsyncSink(next ingest.Sink) *asyncSink {
-	a := &asyncSink{next: next, ops: make(chan func(ingest.Sink) error, asyncDepth), done: make(chan struct{})}
+	a := &asyncSink{next: next, ops: make(chan func(ingest.Sink) error, asyncDepth), done: make(chan struct{}),
+		free: make(chan []pme.Record, asyncDepth+2)}
 	go func() {
 		defer close(a.done)
 		for op := range a.ops {
@@ -72,10 +77,24 @@ func (a *asyncSink) EndSheet(s pme.SheetResult) error {
 }
 
 // Records copies the batch: ingest reuses its slice after the call. The detail structs the
-// records point to are not reused.
+// records point to are not reused. The copy is reused once the store has taken it (a Sink copies
+// what it keeps).
 func (a *asyncSink) Records(batch []pme.Record) error {
-	cp := append([]pme.Record(nil), batch...)
-	return a.send(func(n ingest.Sink) error { return n.Records(cp) })
+	var cp []pme.Record
+	select {
+	case cp = <-a.free:
+	default:
+	}
+	cp = append(cp[:0], batch...)
+	return a.send(func(n ingest.Sink) error {
+		err := n.Records(cp)
+		clear(cp) // let go of the rows' text
+		select {
+		case a.free <- cp:
+		default:
+		}
+		return err
+	})
 }
 
 func (a *asyncSink) Issues(batch []pme.Issue) error {
