@@ -49,27 +49,18 @@ func (r *Reader) sel(dest any, query string, args ...any) error {
 // previous range, and a little more: ranges are of a size, and a slice grown row by row copied
 // each range's 60,000 suspensions about twice (1.3 s of a first flag run over 1M suspensions).
 func selSized[T any](r *Reader, name, query string, args ...any) ([]T, error) {
-	n := r.sizes[name]
-	out := make([]T, 0, n+n/8)
+	out := sizedFor[T](r, name)
 	if err := r.sel(&out, query, args...); err != nil {
 		return nil, err
 	}
-	if r.sizes == nil {
-		r.sizes = map[string]int{}
-	}
-	r.sizes[name] = len(out)
-	if len(out) == 0 {
-		return nil, nil // as sel leaves it
-	}
-	return out, nil
+	return sized(r, name, out), nil
 }
 
 // scanSized is selSized for the largest reads: each row's columns are scanned straight into the
 // fields fields lists (in the query's order, appended to the slice it is given), without sqlx's
 // reflection, which was a fifth of reading a first flag run's 1,000,000 suspensions on SQLite.
 func scanSized[T any](r *Reader, name, query string, fields func(row *T, dest []any) []any, args ...any) ([]T, error) {
-	n := r.sizes[name]
-	out := make([]T, 0, n+n/8)
+	out := sizedFor[T](r, name)
 	rows, err := r.q.QueryxContext(r.ctx, r.q.Rebind(query), args...)
 	if err != nil {
 		return nil, err
@@ -87,14 +78,26 @@ func scanSized[T any](r *Reader, name, query string, fields func(row *T, dest []
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	return sized(r, name, out), nil
+}
+
+// sizedFor returns an empty slice with room for what the query name returned last time.
+func sizedFor[T any](r *Reader, name string) []T {
+	n := r.sizes[name]
+	return make([]T, 0, n+n/8)
+}
+
+// sized notes how many rows the query name returned, and returns them (nil for none, as sel
+// leaves it).
+func sized[T any](r *Reader, name string, out []T) []T {
 	if r.sizes == nil {
 		r.sizes = map[string]int{}
 	}
 	r.sizes[name] = len(out)
 	if len(out) == 0 {
-		return nil, nil // as sel leaves it
+		return nil
 	}
-	return out, nil
+	return out
 }
 
 // MaxPupilID returns the highest pupil id held by a pupil or a case (a case may outlive its pupil,
