@@ -506,7 +506,7 @@ func (w *pgWriter) writePupils(ps []*pupilState) error {
 var pupilColumns = append(pupilValueColumns[:len(pupilValueColumns):len(pupilValueColumns)], "id", "file_id", "updated")
 
 // numberPupils gives an id from pupil's sequence to any new pupil lookupPupils did not number: the
-// pupils are written without RETURNING, by COPY or with their records. A large batch takes eight
+// pupils are written without RETURNING, by COPY or with their records. A large batch takes 16
 // batches' worth of ids more than it needs, for the next ones: a round trip each saved, and a wait
 // for the queued COPYs (see copyQueue); the ids left over at the end are skipped, as after a
 // rollback.
@@ -521,7 +521,7 @@ func (w *pgWriter) numberPupils(ps []*pupilState) error {
 	if n > len(w.ids) {
 		take := n - len(w.ids)
 		if len(w.ft.pending) > smallBatchRows {
-			take += 8 * flushRows
+			take += 16 * flushRows
 		}
 		var ids []int64
 		const q = `SELECT nextval((SELECT pg_get_serial_sequence('pupil', 'id'))) FROM generate_series(1, $1)`
