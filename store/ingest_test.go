@@ -909,3 +909,43 @@ func TestRefusedCopyFailsTheFile(t *testing.T) {
 		t.Errorf("events = %d, want none", len(got))
 	}
 }
+
+// TestPupilsBeyondTheCache: a file of more pupils than the store keeps in memory, each pupil's
+// rows together but cut by the batches, and 100 pupils returned again at the end: every event is
+// its own pupil's, and no pupil is stored twice.
+func TestPupilsBeyondTheCache(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		const pupils = 26_000
+		kid := func(i int) child {
+			return child{withCheckLetter(fmt.Sprintf("8012%08d", i)), "Surname", fmt.Sprintf("F%d", i), "2013-01-01"}
+		}
+		var recs []pme.Record
+		var want []string
+		add := func(i int, day string) {
+			recs = append(recs, suspension(schoolA, kid(i), day, 1))
+			want = append(want, schoolA+" "+kid(i).upn+" "+day+" 1")
+		}
+		add(0, "2026-01-02") // one row first, so that batches cut between a pupil's two rows
+		for i := 0; i < pupils; i++ {
+			add(i, "2026-01-05")
+			add(i, "2026-01-06")
+		}
+		for i := 0; i < 100; i++ {
+			add(i, "2026-02-02")
+		}
+		ingestFile(t, s, "many.csv", sheet{typ: pme.Suspensions, schools: []string{schoolA}, recs: recs})
+		sort.Strings(want)
+		got := events(t, s)
+		if len(got) != len(want) {
+			t.Fatalf("events = %d, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("event %d = %q, want %q", i, got[i], want[i])
+			}
+		}
+		if n := len(pupilIDs(t, s)); n != pupils {
+			t.Fatalf("pupils = %d, want %d", n, pupils)
+		}
+	})
+}
