@@ -94,7 +94,7 @@ measure() {
 	local tv=$LOGS/$name.time
 	M_STATUS=0
 	# Every step starts from the same state: no checkpoint due in PostgreSQL from the steps before
-	# (the one that fell inside a step cost it up to a third more), and the page cache written out.
+	# (one falling inside a step slows it), and the page cache written out.
 	psql "$ADMIN_URL" -qc CHECKPOINT >/dev/null 2>&1 || true
 	sync
 	/usr/bin/time -v -o "$tv" "$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err" || M_STATUS=$?
