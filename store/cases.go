@@ -138,7 +138,7 @@ func (s *Store) Flag(ctx context.Context, runDate pme.Date, fn func(f *FlagRun) 
 		}
 		defer func() {
 			tx.Rollback() // first: the connection is the transaction's until it ends
-			s.db.ExecContext(ctx, `PRAGMA cache_size = -2000`)
+			s.db.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`) // even after a cancelled run
 		}()
 	}
 	f := &FlagRun{Reader: &Reader{ctx: ctx, q: tx, sqlite: s.backend == SQLite}, s: s, tx: tx, stmts: map[string]*sqlx.Stmt{}}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"testing"
@@ -192,4 +193,25 @@ func TestFlagRunSavesNewAndReplacedCases(t *testing.T) {
 			t.Fatalf("events in order %q, want %q", order, want)
 		}
 	})
+}
+
+// TestCancelledFlagRunRestoresSQLiteSettings: a flag run whose context is cancelled part-way
+// still gives SQLite's connection back with its foreign key checks on and its usual page cache.
+func TestCancelledFlagRunRestoresSQLiteSettings(t *testing.T) {
+	s := storetest.Open(t, storetest.Backends(t)[store.SQLite])
+	ctx, cancel := context.WithCancel(context.Background())
+	err := s.Flag(ctx, pme.MustDate("2026-11-27"), func(f *store.FlagRun) (int, error) {
+		cancel()
+		return 0, ctx.Err()
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Flag = %v, want the cancellation", err)
+	}
+	var fk, cache int
+	if err := s.DB().Get(&fk, `PRAGMA foreign_keys`); err != nil || fk != 1 {
+		t.Errorf("foreign_keys = %d (%v), want 1", fk, err)
+	}
+	if err := s.DB().Get(&cache, `PRAGMA cache_size`); err != nil || cache != -2000 {
+		t.Errorf("cache_size = %d (%v), want -2000", cache, err)
+	}
 }
