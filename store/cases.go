@@ -137,7 +137,7 @@ func (s *Store) Flag(ctx context.Context, runDate pme.Date, fn func(f *FlagRun) 
 			return fmt.Errorf("begin flag run: %w", err)
 		}
 		defer func() {
-			tx.Rollback() // first: the connection is the transaction's until it ends
+			tx.Rollback()                                                             // first: the connection is the transaction's until it ends
 			s.db.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`) // even after a cancelled run
 		}()
 	}
