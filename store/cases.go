@@ -137,8 +137,10 @@ func (s *Store) Flag(ctx context.Context, runDate pme.Date, fn func(f *FlagRun) 
 			return fmt.Errorf("begin flag run: %w", err)
 		}
 		defer func() {
-			tx.Rollback()                                                             // first: the connection is the transaction's until it ends
-			s.db.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`) // even after a cancelled run
+			// The rollback first: the connection is the transaction's until it ends. The cache is
+			// restored even after a cancelled run.
+			tx.Rollback()
+			s.db.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`)
 		}()
 	}
 	f := &FlagRun{Reader: &Reader{ctx: ctx, q: tx, sqlite: s.backend == SQLite}, s: s, tx: tx, stmts: map[string]*sqlx.Stmt{}}
