@@ -37,7 +37,6 @@ type pgWriter struct {
 	bulk      *pgIndex        // suspension's key, dropped while the file loads (see startBulk)
 	ids       []int64         // pupil ids taken ahead (see numberPupils)
 	staged    map[string]bool // staging tables created (see mergeSource)
-	updated   []byte          // the file's time as COPY text, for its new pupils' updated
 }
 
 // smallBatchRows is the largest batch whose new pupils and records are written by one INSERT
@@ -258,7 +257,7 @@ func appendRecordLine(b []byte, ft *FileTx, p *pendingRecord, pupilID int64) []b
 }
 
 // appendPupilLine appends a new pupil's line of COPY text, its values in pupilColumns order (those
-// of pupilArgs, then id, file_id and updated).
+// of pupilArgs, then id and file_id).
 func (w *pgWriter) appendPupilLine(b []byte, st *pupilState) []byte {
 	p := &st.p
 	b = appendCopyText(b, p.UPN)
@@ -279,11 +278,6 @@ func (w *pgWriter) appendPupilLine(b []byte, st *pupilState) []byte {
 	b = strconv.AppendInt(b, st.id, 10)
 	b = append(b, '\t')
 	b = strconv.AppendInt(b, w.ft.fileID, 10)
-	b = append(b, '\t')
-	if w.updated == nil {
-		w.updated, _ = appendCopyValue(nil, timestamp(w.ft.meta.Received))
-	}
-	b = append(b, w.updated...)
 	return append(b, '\n')
 }
 
@@ -503,7 +497,7 @@ func (w *pgWriter) writePupils(ps []*pupilState) error {
 	return w.mergePupils(changed)
 }
 
-var pupilColumns = append(pupilValueColumns[:len(pupilValueColumns):len(pupilValueColumns)], "id", "file_id", "updated")
+var pupilColumns = append(pupilValueColumns[:len(pupilValueColumns):len(pupilValueColumns)], "id", "file_id")
 
 // numberPupils gives an id from pupil's sequence to any new pupil lookupPupils did not number: the
 // pupils are written without RETURNING, by COPY or with their records. A large batch takes 16
@@ -563,16 +557,16 @@ func (w *pgWriter) mergePupils(ps []*pupilState) error {
 		return nil
 	}
 	values := func(i int) []any { return w.pupilArgs(ps[i]) }
-	from, arrays, err := w.mergeSource("stage_pupil", pupilValueColumns, len(ps), values, valueLines(values), 3)
+	from, arrays, err := w.mergeSource("stage_pupil", pupilValueColumns, len(ps), values, valueLines(values), 2)
 	if err != nil {
 		return fmt.Errorf("merge pupils: %w", err)
 	}
-	q := `INSERT INTO pupil (upn, is_temp, surname, forename, name_key, dob, gender, nc_year, sen, file_id, updated)
-		SELECT r.*, $1, $2 FROM ` + from + `
+	q := `INSERT INTO pupil (upn, is_temp, surname, forename, name_key, dob, gender, nc_year, sen, file_id)
+		SELECT r.*, $1 FROM ` + from + `
 		ON CONFLICT (upn) DO UPDATE SET surname = excluded.surname, forename = excluded.forename,
 			name_key = excluded.name_key, dob = excluded.dob, gender = excluded.gender, nc_year = excluded.nc_year,
-			sen = excluded.sen, file_id = excluded.file_id, updated = excluded.updated`
-	args := append([]any{w.ft.fileID, timestamp(w.ft.meta.Received)}, arrays...)
+			sen = excluded.sen, file_id = excluded.file_id`
+	args := append([]any{w.ft.fileID}, arrays...)
 	if _, err = w.ft.tx.ExecContext(w.ft.ctx, q, args...); err != nil {
 		return fmt.Errorf("merge pupils: %w", err)
 	}
@@ -669,7 +663,7 @@ func (w *pgWriter) insertRecords(t pme.ReturnType, rs recordSet) error {
 			return fmt.Errorf("store new pupils: %w", err)
 		}
 		q.with(`new_pupil AS (INSERT INTO pupil (` + strings.Join(pupilColumns, ", ") + `)
-			SELECT r.*, ` + q.param(w.ft.fileID) + `, ` + q.param(timestamp(w.ft.meta.Received)) + `
+			SELECT r.*, ` + q.param(w.ft.fileID) + `
 			FROM ` + unnestFrom(append(pupilValueColumns, "id"), q.params(arrays)) + `)`)
 	}
 	if t.Snapshot() && len(w.ft.closing) > 0 && len(w.ft.pending) <= smallBatchRows {

@@ -75,11 +75,10 @@ func (w *sqliteWriter) lookupPupils(upns []string, former bool) ([]pupilRow, err
 
 func (w *sqliteWriter) writePupils(ps []*pupilState) error {
 	upd, err := w.stmt(`UPDATE pupil SET surname = ?, forename = ?, name_key = ?, dob = ?, gender = ?, nc_year = ?,
-		sen = ?, file_id = ?, updated = ? WHERE id = ?`)
+		sen = ?, file_id = ? WHERE id = ?`)
 	if err != nil {
 		return err
 	}
-	at := timestamp(w.ft.meta.Received)
 	fresh := map[string]*pupilState{}
 	for _, st := range ps {
 		p := &st.p
@@ -88,7 +87,7 @@ func (w *sqliteWriter) writePupils(ps []*pupilState) error {
 			continue
 		}
 		if _, err = upd.ExecContext(w.ft.ctx, p.Surname, p.Forename, nameKey(p.Surname, p.Forename), p.DOB,
-			p.Gender, p.NCYear, p.SEN, w.ft.fileID, at, st.id); err != nil {
+			p.Gender, p.NCYear, p.SEN, w.ft.fileID, st.id); err != nil {
 			return fmt.Errorf("write pupil: %w", err)
 		}
 	}
@@ -105,7 +104,7 @@ func (w *sqliteWriter) writePupils(ps []*pupilState) error {
 		}
 		p := &st.p
 		w.args = append(w.args[:0], p.UPN, st.temp, p.Surname, p.Forename, nameKey(p.Surname, p.Forename), p.DOB,
-			p.Gender, p.NCYear, p.SEN, w.ft.fileID, at)
+			p.Gender, p.NCYear, p.SEN, w.ft.fileID)
 		return w.args
 	}, func(rows *sqlx.Rows) error {
 		if err := rows.StructScan(&ret); err != nil {
@@ -214,7 +213,7 @@ func queryEach(ctx context.Context, st *sqlx.Stmt, args []any, scan func(*sqlx.R
 
 var (
 	insertPupils = multiInsert{head: `INSERT INTO pupil (upn, is_temp, surname, forename, name_key, dob, gender,
-		nc_year, sen, file_id, updated)`, cols: 11, tail: `RETURNING id, upn`}
+		nc_year, sen, file_id)`, cols: 10, tail: `RETURNING id, upn`}
 	insertTimetables = multiInsert{head: `INSERT INTO timetable (file_id, sheet_id, row_num, laestab, pupil_id,
 		received, start_date, planned_end_date, actual_end_date, hours_per_week, reason, parental_agreement,
 		review_date)`, cols: 13}
