@@ -19,8 +19,9 @@ type copyQueue struct {
 	pending sync.WaitGroup // jobs queued and not yet done
 	free    chan []byte    // encoded batches' buffers, for reuse
 
-	mu  sync.Mutex
-	err error
+	mu     sync.Mutex
+	err    error
+	broken chan struct{} // closed at the first failure
 }
 
 // copyQueueDepth is how many COPYs may wait to be sent (a batch makes two: its new pupils and its
@@ -29,13 +30,15 @@ type copyQueue struct {
 const copyQueueDepth = 4
 
 func newCopyQueue() *copyQueue {
-	q := &copyQueue{jobs: make(chan func() error, copyQueueDepth), free: make(chan []byte, copyQueueDepth+2)}
+	q := &copyQueue{jobs: make(chan func() error, copyQueueDepth), free: make(chan []byte, copyQueueDepth+2),
+		broken: make(chan struct{})}
 	go func() {
 		for job := range q.jobs {
 			if q.failed() == nil {
 				if err := job(); err != nil {
 					q.mu.Lock()
 					q.err = err
+					close(q.broken)
 					q.mu.Unlock()
 				}
 			}

@@ -404,7 +404,8 @@ func (ft *FileTx) finishFile(status string, rows, accepted, rejected int) error 
 }
 
 // finishBulk makes again any key the writer dropped to load a large file faster (see
-// pgWriter.startBulk): before the file commits, and before anything looks events up by it.
+// pgWriter.startBulk and startPupilBulk): before the file commits, and before anything looks
+// events or pupils up by it.
 func (ft *FileTx) finishBulk() error {
 	if b, ok := ft.w.(interface{ finishBulk() error }); ok {
 		return b.finishBulk()
@@ -561,6 +562,11 @@ func (ft *FileTx) closeSnapshot(table, school string, kept []int64) error {
 // the row's UPN is unusable or unknown, the pupils with a current row of this type at the school
 // and the same surname, forename and date of birth.
 func (ft *FileTx) keptPupils(table, school string, keys []pme.PupilKey) ([]int64, error) {
+	if len(keys) > 0 {
+		if err := ft.finishBulk(); err != nil { // the pupils are found by their UPN key
+			return nil, err
+		}
+	}
 	var ids []int64
 	for _, k := range keys {
 		var found []int64

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -948,4 +949,113 @@ func TestPupilsBeyondTheCache(t *testing.T) {
 			t.Fatalf("pupils = %d, want %d", n, pupils)
 		}
 	})
+}
+
+// TestFirstLoads stores large first loads, which PostgreSQL copies into pupil without its UPN key
+// and makes the key at the end (or sooner, when something needs it): pupils who come back after
+// the cache forgot them in more batches than it looks up without the key, a pupil whose details
+// change within the file, and a load rolled back. Each is then followed by a file of new pupils,
+// whose ids must not meet those the first load reserved, and the UPN key must be back.
+func TestFirstLoads(t *testing.T) {
+	kid := func(i int) child {
+		return child{withCheckLetter(fmt.Sprintf("8013%08d", i)), "Surname", fmt.Sprintf("F%d", i), "2013-01-01"}
+	}
+	type file struct {
+		recs []pme.Record
+		want []string // events
+	}
+	add := func(f *file, school string, c child, day string) {
+		f.recs = append(f.recs, suspension(school, c, day, 1))
+		f.want = append(f.want, school+" "+c.upn+" "+day+" 1")
+	}
+	returning := func() file {
+		var f file
+		for i := 0; i < 26_000; i++ { // more than the cache holds
+			add(&f, schoolA, kid(i), "2026-01-05")
+		}
+		for b := 0; b < 12; b++ { // twelve batches of pupils the cache has forgotten
+			for i := 0; i < 5000; i++ {
+				add(&f, schoolA, kid((b*5000+i)%26_000), pme.MustDate("2026-02-02").AddDays(b).String())
+			}
+		}
+		return f
+	}
+	changing := func() file {
+		var f file
+		for i := 0; i < 12_000; i++ {
+			add(&f, schoolA, kid(i), "2026-01-05")
+		}
+		c := kid(7)
+		f.recs = append(f.recs, suspension(schoolA, c, "2026-01-06", 1))
+		f.recs[len(f.recs)-1].Pupil.NCYear = "9"
+		f.want = append(f.want, schoolA+" "+c.upn+" 2026-01-06 1")
+		return f
+	}
+	later := file{}
+	add(&later, schoolB, kid(900_001), "2026-03-02")
+	add(&later, schoolB, kid(900_002), "2026-03-02")
+	for _, tc := range []struct {
+		name     string
+		file     file
+		rollback bool
+		ncYear7  string // pupil 7's NC year after the file, when the file sets it
+	}{
+		{"pupils come back", returning(), false, ""},
+		{"details change", changing(), false, "9"},
+		{"rolled back", returning(), true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, s *store.Store) {
+				sh := sheet{typ: pme.Suspensions, schools: []string{schoolA}, recs: tc.file.recs}
+				want := append([]string(nil), later.want...)
+				if tc.rollback {
+					ft := feed(t, s, "first.csv", sh)
+					if err := ft.Rollback(); err != nil {
+						t.Fatalf("Rollback: %v", err)
+					}
+				} else {
+					ingestFile(t, s, "first.csv", sh)
+					want = append(want, tc.file.want...)
+				}
+				ingestFile(t, s, "later.csv", sheet{typ: pme.Suspensions, schools: []string{schoolB}, recs: later.recs})
+				sort.Strings(want)
+				if got := events(t, s); !reflect.DeepEqual(got, want) {
+					t.Fatalf("%d events, want %d (first differing: %s)", len(got), len(want), firstDiff(got, want))
+				}
+				ps, err := s.Pupils(context.Background())
+				if err != nil {
+					t.Fatalf("Pupils: %v", err)
+				}
+				upns := map[string]bool{}
+				for _, w := range want {
+					upns[strings.Fields(w)[1]] = true
+				}
+				if len(ps) != len(upns) {
+					t.Fatalf("pupils = %d, want %d", len(ps), len(upns))
+				}
+				for _, p := range ps {
+					if p.UPN == kid(7).upn && tc.ncYear7 != "" && p.NCYear != tc.ncYear7 {
+						t.Fatalf("pupil 7's NC year = %q, want %s", p.NCYear, tc.ncYear7)
+					}
+				}
+				if s.Backend() == store.Postgres {
+					var keys int
+					if err := s.DB().Get(&keys, `SELECT count(*) FROM pg_constraint
+						WHERE conrelid = 'pupil'::regclass AND contype = 'u'`); err != nil || keys != 1 {
+						t.Fatalf("pupil's unique keys = %d (%v), want 1", keys, err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// firstDiff describes where two sorted lists first differ.
+func firstDiff(got, want []string) string {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return fmt.Sprintf("got %q, want %q", got[i], want[i])
+		}
+	}
+	return "one list is longer"
 }
