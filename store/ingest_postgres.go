@@ -1,9 +1,7 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"slices"
@@ -92,16 +90,6 @@ func (w *pgWriter) close() error {
 	return nil
 }
 
-// copyData is the COPY statement of lib/pq under database/sql: CopyData takes text-format lines
-// as they go on the wire.
-type copyData interface {
-	CopyData(ctx context.Context, line string) (driver.Result, error)
-}
-
-// copyFlushBytes is about how much COPY text is handed to the driver at a time, which sends it in
-// messages of about 64 KB.
-const copyFlushBytes = 60 << 10
-
 // copyIn copies rows into table with COPY, after any queued COPY, and returns its outcome; line
 // appends the i-th row's line of COPY text (or nothing, to skip the row). The store encodes the
 // rows itself: going through database/sql's Exec for each row cost about as much as everything
@@ -115,7 +103,18 @@ func (w *pgWriter) copyIn(table string, cols []string, n int, line func(b []byte
 	if err != nil {
 		return fmt.Errorf("copy into %s: %w", table, err)
 	}
-	return w.sendCopy(table, cols, text)
+	if len(text) == 0 {
+		return nil
+	}
+	c, err := openCopyIn(w.ft.ctx, w.ft.conn, table, copySQL(table, cols))
+	if err != nil {
+		return err
+	}
+	if err := c.send(text); err != nil {
+		c.close()
+		return err
+	}
+	return c.close()
 }
 
 // copyLater encodes the rows now, and queues their COPY into table (see copyQueue): for rows whose
@@ -127,16 +126,17 @@ func (w *pgWriter) copyLater(table string, cols []string, n int, line func(b []b
 	if err != nil {
 		return fmt.Errorf("copy into %s: %w", table, err)
 	}
-	return q.add(func() error {
-		defer q.recycle(text)
-		return w.sendCopy(table, cols, text)
-	})
+	if len(text) == 0 {
+		q.recycle(text)
+		return nil
+	}
+	return q.addCopy(table, cols, text)
 }
 
 // queue returns the file's copy queue, started on first use.
 func (w *pgWriter) queue() *copyQueue {
 	if w.ft.tx.copies == nil {
-		w.ft.tx.copies = newCopyQueue()
+		w.ft.tx.copies = newCopyQueue(w.ft.ctx, w.ft.conn)
 	}
 	return w.ft.tx.copies
 }
@@ -150,50 +150,6 @@ func encodeLines(b []byte, n int, line func(b []byte, i int) ([]byte, error)) ([
 		}
 	}
 	return b, nil
-}
-
-// sendCopy runs a COPY of text, whole lines of COPY text, into table.
-func (w *pgWriter) sendCopy(table string, cols []string, text []byte) error {
-	if len(text) == 0 {
-		return nil
-	}
-	q := `COPY ` + table + ` (` + strings.Join(cols, ", ") + `) FROM STDIN`
-	err := w.ft.conn.Raw(func(dc any) error {
-		prep, ok := dc.(driver.ConnPrepareContext)
-		if !ok {
-			return fmt.Errorf("driver %T cannot prepare COPY", dc)
-		}
-		st, err := prep.PrepareContext(w.ft.ctx, q)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		cd, ok := st.(copyData)
-		if !ok {
-			return fmt.Errorf("driver statement %T takes no COPY data", st)
-		}
-		for len(text) > 0 {
-			end := len(text)
-			if end > copyFlushBytes {
-				if end = bytes.LastIndexByte(text[:copyFlushBytes], '\n') + 1; end == 0 {
-					end = copyFlushBytes + bytes.IndexByte(text[copyFlushBytes:], '\n') + 1 // a very long line
-				}
-			}
-			// CopyData adds the line's newline itself.
-			if _, err := cd.CopyData(w.ft.ctx, string(text[:end-1])); err != nil {
-				return err
-			}
-			text = text[end:]
-		}
-		// An Exec of no values ends the COPY and reports any error the server found in it (lib/pq's
-		// COPY statement has no ExecContext).
-		_, err = st.Exec(nil)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("copy into %s: %w", table, err)
-	}
-	return nil
 }
 
 // valueLines adapts rows of values to copyIn: row gives the i-th row's values, nil to skip it.
