@@ -275,6 +275,14 @@ func (r *replayIter) Next() bool {
 	return r.RowIter.Next()
 }
 
+// RowsHint passes on the estimate of the iterator it wraps, if it makes one.
+func (r *replayIter) RowsHint() int {
+	if h, ok := r.RowIter.(rowsHinter); ok {
+		return h.RowsHint()
+	}
+	return 0
+}
+
 func (r *replayIter) Row() []Cell {
 	if !r.live {
 		return r.buf[r.pos].cells

@@ -57,7 +57,11 @@ func (w *csvWorkbook) Rows(sheet string) (RowIter, error) {
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	cr.LazyQuotes = true
-	return &csvRows{r: cr, lim: w.lim}, nil
+	width := int64(1)
+	if w.enc.kind == encUTF16LE || w.enc.kind == encUTF16BE {
+		width = 2
+	}
+	return &csvRows{r: cr, lim: w.lim, size: w.size / width}, nil
 }
 
 // Close closes the file when the workbook was opened from a path.
@@ -74,6 +78,7 @@ func (w *csvWorkbook) Close() error {
 type csvRows struct {
 	r       *csv.Reader
 	lim     Limits
+	size    int64 // the file's size, in bytes of decoded text (about)
 	cells   []Cell
 	num     int // the current row's number in Excel
 	endLine int // the line the previous record ended on
@@ -122,6 +127,15 @@ func (it *csvRows) Next() bool {
 		}
 		return true
 	}
+}
+
+// RowsHint estimates the file's rows from its size and the bytes of the rows read so far.
+func (it *csvRows) RowsHint() int {
+	read := it.r.InputOffset()
+	if it.rows == 0 || read <= 0 {
+		return 0
+	}
+	return int(min(it.size*int64(it.rows)/read, int64(it.lim.MaxRowsPerSheet+leadingRows)))
 }
 
 // readError turns a CSV read error into the error the caller reports: a parse error is a damaged

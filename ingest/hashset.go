@@ -62,8 +62,21 @@ func (s *rowSet) put(h uint64, row int32) {
 }
 
 func (s *rowSet) grow() {
+	s.resize(max(rowSetMinSlots, len(s.keys)+len(s.keys)/2))
+}
+
+// reserve makes room for about n entries in all (an estimate, given an eighth more), when the set
+// has less: a set sized once for a sheet's rows skips the rehashes of growing to it and the old and
+// new arrays held together at each.
+func (s *rowSet) reserve(n int) {
+	n += n / 8
+	if size := n/3*4 + 4; size > len(s.keys) {
+		s.resize(size)
+	}
+}
+
+func (s *rowSet) resize(size int) {
 	keys, rows := s.keys, s.rows
-	size := max(rowSetMinSlots, len(keys)+len(keys)/2)
 	s.keys, s.rows = make([]uint64, size), make([]int32, size)
 	for i, k := range keys {
 		if k != 0 {

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
 	"strings"
@@ -8,11 +9,21 @@ import (
 )
 
 func TestRowSetAgreesWithAMap(t *testing.T) {
+	for _, reserve := range []int{0, 500, 70_000} {
+		t.Run(fmt.Sprintf("reserved %d", reserve), func(t *testing.T) { testRowSet(t, reserve) })
+	}
+}
+
+// testRowSet checks a set against a map, the set reserved for some entries first, then for more
+// halfway (kept entries survive it); reserved for all it holds, it never grows.
+func testRowSet(t *testing.T, reserve int) {
 	var s rowSet
+	s.reserve(reserve)
+	slots := len(s.keys)
 	want := map[uint64]int32{}
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range int32(100_000) {
-		h := r.Uint64() % 60_000 // many repeats
+		h := r.Uint64() % 60_000 * 0x9e3779b97f4a7c15 // many repeats, spread over 64 bits as hashes are
 		if i%1000 == 0 {
 			h = 0 // the empty-slot marker must still work as a hash
 		}
@@ -25,9 +36,16 @@ func TestRowSetAgreesWithAMap(t *testing.T) {
 			s.add(h, i)
 			want[nonZero(h)] = i
 		}
+		if i == 50_000 && reserve > 0 && reserve < 60_000 {
+			s.reserve(60_000)
+			slots = len(s.keys)
+		}
 	}
 	if s.n != len(want) {
 		t.Fatalf("%d entries, want %d", s.n, len(want))
+	}
+	if reserve > 0 && len(s.keys) != slots {
+		t.Fatalf("the set grew from %d to %d slots for %d entries, reserved for them", slots, len(s.keys), s.n)
 	}
 }
 

@@ -243,6 +243,13 @@ type sheetState struct {
 	lastSchool string // the last school added to schools
 }
 
+// rowsHinter is a RowIter that can estimate how many rows its sheet has.
+type rowsHinter interface{ RowsHint() int }
+
+// rowsBeforeHint is how many rows are read before the duplicate sets are sized for the sheet: by
+// then its rows' length is known (the first rows of a file are often titles and headers).
+const rowsBeforeHint = 1000
+
 // rows validates the data rows of a sheet.
 func (p *parser) rows(v *validator, it RowIter, sr *pme.SheetResult) error {
 	st := sheetState{schools: map[string]bool{}}
@@ -254,6 +261,13 @@ func (p *parser) rows(v *validator, it RowIter, sr *pme.SheetResult) error {
 			continue
 		}
 		sr.Rows++
+		if sr.Rows == rowsBeforeHint {
+			if h, ok := it.(rowsHinter); ok {
+				n := h.RowsHint()
+				st.rows.reserve(n)
+				st.keys.reserve(n)
+			}
+		}
 		if limit := p.opt.Limits.MaxRowsPerSheet; limit > 0 && sr.Rows > limit {
 			return &pme.FileError{Code: pme.CodeFileTooLarge, Message: fmt.Sprintf(
 				"A sheet has more than %d rows: split the return into smaller files.", limit)}

