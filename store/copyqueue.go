@@ -241,6 +241,22 @@ func copySQL(table string, cols []string) string {
 	return `COPY ` + table + ` (` + strings.Join(cols, ", ") + `) FROM STDIN`
 }
 
+// copyAll copies text, whole lines of COPY text, into table (columns cols) by one COPY, now.
+func copyAll(ctx context.Context, conn *sqlx.Conn, table string, cols []string, text []byte) error {
+	if len(text) == 0 {
+		return nil
+	}
+	c, err := openCopyIn(ctx, conn, table, copySQL(table, cols))
+	if err != nil {
+		return err
+	}
+	if err := c.send(text); err != nil {
+		c.close()
+		return err
+	}
+	return c.close()
+}
+
 // openCopy is a COPY in progress on the file's connection: until it is closed, the connection
 // carries nothing else.
 type openCopy struct {

@@ -103,18 +103,7 @@ func (w *pgWriter) copyIn(table string, cols []string, n int, line func(b []byte
 	if err != nil {
 		return fmt.Errorf("copy into %s: %w", table, err)
 	}
-	if len(text) == 0 {
-		return nil
-	}
-	c, err := openCopyIn(w.ft.ctx, w.ft.conn, table, copySQL(table, cols))
-	if err != nil {
-		return err
-	}
-	if err := c.send(text); err != nil {
-		c.close()
-		return err
-	}
-	return c.close()
+	return copyAll(w.ft.ctx, w.ft.conn, table, cols, text)
 }
 
 // copyLater encodes the rows now, and queues their COPY into table (see copyQueue): for rows whose
