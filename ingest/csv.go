@@ -135,7 +135,11 @@ func (it *csvRows) RowsHint() int {
 	if it.rows == 0 || read <= 0 {
 		return 0
 	}
-	return int(min(it.size*int64(it.rows)/read, int64(it.lim.MaxRowsPerSheet+leadingRows)))
+	n := it.size * int64(it.rows) / read
+	if it.lim.MaxRowsPerSheet > 0 {
+		n = min(n, int64(it.lim.MaxRowsPerSheet+leadingRows))
+	}
+	return int(n)
 }
 
 // readError turns a CSV read error into the error the caller reports: a parse error is a damaged
