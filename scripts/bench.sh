@@ -17,8 +17,9 @@
 #   BENCH_LETTERS              letters due, default 1000
 #   BENCH_TODAY                run date, default today
 #   BENCH_SEED                 fixtures seed, default 1
-#   BENCH_REPEAT               runs of the big CSV's ingests and their references, default 3: the
-#                              table gives the median time and the highest peak memory
+#   BENCH_REPEAT               runs of the two suspensions CSVs' ingests and of the references,
+#                              default 3: the table gives the median time and the highest peak
+#                              memory
 #   PME_BENCH_DATABASE_URL     a PostgreSQL URL allowed to create and drop databases, default
 #                              postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 #
@@ -183,18 +184,19 @@ record() { # record ID ROWS: stores the last measurement under ID
 # median seconds and the highest peak memory: on a small machine one run of a few seconds varies
 # by a fifth or more, the reference's runs as much as pme's.
 repeated() {
-	local id=$1 i all=() rss=0 status=0
+	local id=$1 i all=() peaks=() rss=0 status=0
 	shift
 	for ((i = 0; i < REPEAT; i++)); do
 		"$@"
 		all+=("${SECS[$id]}")
+		peaks+=("${RSS[$id]}")
 		if ((${RSS[$id]:-0} > rss)); then rss=${RSS[$id]}; fi
 		if [[ ${STATUS[$id]} != 0 ]]; then status=${STATUS[$id]}; fi
 	done
 	SECS[$id]=$(printf '%s\n' "${all[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 	RSS[$id]=$rss
 	STATUS[$id]=$status
-	if ((REPEAT > 1)); then NOTES+=("$id: median of $REPEAT runs: ${all[*]} s."); fi
+	if ((REPEAT > 1)); then NOTES+=("$id: median of $REPEAT runs: ${all[*]} s; peak RSS ${peaks[*]} MB."); fi
 }
 
 # ---- 1. inputs ----
@@ -224,6 +226,7 @@ ingest() {
 	local url
 	url=$(fresh_db "$backend" "${name//-/_}")
 	local dd=$WORK/${name//-/_}
+	rm -rf "$dd" # a repeated run starts from an empty data folder too, as from a fresh database
 	mkdir -p "$dd/inbox"
 	if (($# == 0)); then cp "$SMALL"/* "$dd/inbox/"; fi
 	say "bench: pme ingest $id into $backend"
@@ -238,7 +241,9 @@ ingest() {
 
 for backend in postgres sqlite; do
 	repeated "susp-$backend" ingest susp "$backend" "$BIG_CSV"
-	ingest susp-mid "$backend" "$MID_CSV"
+	# The memory comparison takes the highest peak of as many runs at each size: one run's peak
+	# varies with the collector's timing (250,000 rows: 66-80 MB on PostgreSQL over a day's runs).
+	repeated "susp-mid-$backend" ingest susp-mid "$backend" "$MID_CSV"
 	ingest xlsx "$backend" "$XLSX"
 	ingest small "$backend"
 done
