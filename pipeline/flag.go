@@ -189,8 +189,8 @@ func (e *Env) Flag(ctx context.Context) (FlagSummary, error) {
 		// A range's facts and cases are garbage once written: live memory stays small (8-14 MB)
 		// while the run allocates heavily, and the collector ran 455 times in a first run over
 		// 469,440 cases on SQLite. Letting the heap grow to five times what is live, under the
-		// limit, it ran 120 times: 15.9-16.6 s instead of 17.3-19.5 s, peak RSS 150 MB instead of
-		// 142-146 (four runs each).
+		// limit, it ran 120 times: 15.9-16.6 s instead of 17.3-19.6 s, peak RSS 150 MB instead of
+		// 142-146 (several runs each).
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	ev, err := e.newEvaluation(ctx)
