@@ -157,10 +157,7 @@ func (q *copyQueue) closeOpen() error {
 
 // abandon lets go of a failed queue's COPY and held text: the transaction is rolled back.
 func (q *copyQueue) abandon() {
-	if q.open != nil {
-		q.open.close()
-		q.open = nil
-	}
+	q.closeOpen() // its error is the failure's, already reported
 	q.held = nil
 }
 
