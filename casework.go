@@ -290,12 +290,14 @@ type DecisionRow struct {
 // issue at row 0 is about the file as a whole). Issues use the Issue type with Column set to the
 // spec's header ("Owner", "Due / review date") and the DECISION_* codes.
 type DecisionSheet struct {
-	AgendaID string        `json:"agenda_id"`
-	Meeting  string        `json:"meeting"`
-	Date     Date          `json:"date"`
-	Rows     []DecisionRow `json:"rows"`
-	Skipped  int           `json:"skipped"` // rows with no decision
-	Issues   []Issue       `json:"issues"`
+	AgendaID  string        `json:"agenda_id"`
+	Meeting   string        `json:"meeting"`
+	Date      Date          `json:"date"`
+	FactsAsOf Date          `json:"facts_as_of"` // the date the agenda's facts were read, as the workbook carries it
+	CaseIDs   []string      `json:"case_ids"`    // the cases on the agenda, as the workbook carries them
+	Rows      []DecisionRow `json:"rows"`
+	Skipped   int           `json:"skipped"` // rows with no decision
+	Issues    []Issue       `json:"issues"`
 }
 
 // Decision issue codes: a row refused whole (severity error), or the file (row 0).
