@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -27,6 +29,17 @@ type Config struct {
 	FullTimeHours map[string]float64        `yaml:"full_time_hours"`
 	Rules         map[string]map[string]any `yaml:"rules"`
 	Letters       Letters                   `yaml:"letters"`
+	Web           Web                       `yaml:"web"`
+}
+
+// Web configures `pme serve` (web.md).
+type Web struct {
+	Addr               string `yaml:"addr"`
+	BaseURL            string `yaml:"base_url"` // https://… makes the session cookie Secure and __Host-
+	TLSCert            string `yaml:"tls_cert"` // with tls_key: serve HTTPS; without, run behind a TLS proxy
+	TLSKey             string `yaml:"tls_key"`
+	SessionIdleMinutes int    `yaml:"session_idle_minutes"`
+	SessionMaxHours    int    `yaml:"session_max_hours"`
 }
 
 // Limits bound what one returned file may cost.
@@ -74,6 +87,7 @@ func Default() Config {
 			Signatory:       Signatory{Name: "A. Practitioner", Role: "Pupils Missing Education Practitioner"},
 			ReplySchoolDays: 10,
 		},
+		Web: Web{Addr: "127.0.0.1:8080", SessionIdleMinutes: 30, SessionMaxHours: 8},
 	}
 }
 
@@ -140,10 +154,34 @@ func (c Config) Validate() error {
 	if c.Letters.ReplySchoolDays < 1 || c.Letters.ReplySchoolDays > 60 {
 		errs = append(errs, errors.New("letters.reply_school_days must be between 1 and 60"))
 	}
+	errs = append(errs, c.Web.validate()...)
 	if c.Database != "" && !strings.HasPrefix(c.Database, "sqlite:") && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
 		errs = append(errs, errors.New("database must start with sqlite: or postgres://"))
 	}
 	return errors.Join(errs...)
+}
+
+func (w Web) validate() []error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(w.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("web.addr %q is not host:port (e.g. 127.0.0.1:8080)", w.Addr))
+	}
+	if w.BaseURL != "" {
+		u, err := url.Parse(w.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("web.base_url %q must be an http:// or https:// address", w.BaseURL))
+		}
+	}
+	if (w.TLSCert == "") != (w.TLSKey == "") {
+		errs = append(errs, errors.New("web.tls_cert and web.tls_key go together: give both or neither"))
+	}
+	if w.SessionIdleMinutes < 1 || w.SessionIdleMinutes > 24*60 {
+		errs = append(errs, errors.New("web.session_idle_minutes must be between 1 and 1440"))
+	}
+	if w.SessionMaxHours < 1 || w.SessionMaxHours > 24 {
+		errs = append(errs, errors.New("web.session_max_hours must be between 1 and 24"))
+	}
+	return errs
 }
 
 func validJob(job string) bool {

@@ -63,6 +63,11 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"reply days", func(c *Config) { c.Letters.ReplySchoolDays = 0 }, "letters.reply_school_days"},
 		{"limits", func(c *Config) { c.Limits.MaxFileMB = 0 }, "limits.max_file_mb"},
 		{"database", func(c *Config) { c.Database = "mysql://x" }, "database"},
+		{"web addr", func(c *Config) { c.Web.Addr = "8080" }, "web.addr"},
+		{"web base url", func(c *Config) { c.Web.BaseURL = "pme.example.gov.uk" }, "web.base_url"},
+		{"web tls", func(c *Config) { c.Web.TLSCert = "/etc/pme/tls.crt" }, "web.tls_cert"},
+		{"web idle", func(c *Config) { c.Web.SessionIdleMinutes = 0 }, "web.session_idle_minutes"},
+		{"web max", func(c *Config) { c.Web.SessionMaxHours = 25 }, "web.session_max_hours"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
