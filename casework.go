@@ -99,15 +99,15 @@ type Action struct {
 	Text     string    `db:"text" json:"text"`   // free text: never logged
 	Owner    string    `db:"owner" json:"owner"` // a person or a team
 	Due      Date      `db:"due" json:"due"`
-	Status   string    `db:"status" json:"status"`                 // open, done or cancelled (the latest event)
-	AgreedAt string    `db:"-" json:"agreed_at"`                   // "coos 2026-11-27", or "" when not agreed at a meeting
-	Meeting  string    `db:"meeting" json:"-"`                     // coos, vcec or ""
-	MeetDate Date      `db:"meeting_date" json:"-"`                // the meeting's date, zero when none
-	By       string    `db:"created_by" json:"by"`                 // who recorded it
-	At       time.Time `db:"created_at" json:"at"`                 // when
-	StatusBy string    `db:"status_by" json:"status_by,omitempty"` // who marked it done or cancelled
-	StatusAt time.Time `db:"status_at" json:"status_at,omitzero"`  // when
-	FactsOf  Date      `db:"facts_of" json:"facts_of,omitempty"`   // "decided on facts of": set when agreed on an agenda whose facts had since changed
+	Status   string    `db:"status" json:"status"`               // open, done or cancelled (the latest event)
+	AgreedAt string    `db:"-" json:"agreed_at"`                 // "coos 2026-11-27", or "" when not agreed at a meeting
+	Meeting  string    `db:"meeting" json:"-"`                   // coos, vcec or ""
+	MeetDate Date      `db:"meeting_date" json:"-"`              // the meeting's date, zero when none
+	By       string    `db:"created_by" json:"by"`               // who recorded it
+	At       time.Time `db:"-" json:"at"`                        // when
+	StatusBy string    `db:"-" json:"status_by,omitempty"`       // who marked it done or cancelled
+	StatusAt time.Time `db:"-" json:"status_at,omitzero"`        // when
+	FactsOf  Date      `db:"facts_of" json:"facts_of,omitempty"` // "decided on facts of": set when agreed on an agenda whose facts had since changed
 }
 
 // Overdue reports whether the action is open and its due date is before today.
@@ -129,7 +129,7 @@ type Note struct {
 	CaseID  string    `db:"case_id" json:"case_id,omitempty"`
 	Text    string    `db:"text" json:"text"`
 	By      string    `db:"created_by" json:"by"`
-	At      time.Time `db:"created_at" json:"at"`
+	At      time.Time `db:"-" json:"at"`
 	FactsOf Date      `db:"facts_of" json:"facts_of,omitempty"` // "decided on facts of", as for Action
 }
 
@@ -143,7 +143,7 @@ type HandlingDecision struct {
 	Review  Date      `db:"review" json:"review"` // in-hand only
 	Reason  string    `db:"reason" json:"reason"` // free text: never logged
 	By      string    `db:"created_by" json:"by"`
-	At      time.Time `db:"created_at" json:"at"`
+	At      time.Time `db:"-" json:"at"`
 	Day     Date      `db:"day" json:"day"`                     // the run date it was recorded on (--today)
 	Source  string    `db:"source" json:"source"`               // "case", "agenda <id>", "letter <id>"
 	FactsOf Date      `db:"facts_of" json:"facts_of,omitempty"` // decided on the facts of this date (an agenda's), when they had since changed
@@ -157,16 +157,23 @@ type Handling struct {
 	Reason          string    `json:"reason"`                     // escalated / no-further-action: the reason
 	By              string    `json:"by"`                         // who decided it ("" for the default unreviewed)
 	At              time.Time `json:"at,omitzero"`                // when
-	ReturnedBecause string    `json:"returned_because,omitempty"` // why it went back to unreviewed ("status changed to changed on 2026-12-04")
+	ReturnedBecause string    `json:"returned_because,omitempty"` // why it went back to unreviewed, in words
+	Returned        string    `json:"returned,omitempty"`         // what sent it back: ReturnedFactsChanged or ReturnedReviewDate
 	FactsOf         Date      `json:"facts_of,omitempty"`         // the decision was made on the facts of this date
 }
+
+// Why a case's handling went back to unreviewed.
+const (
+	ReturnedFactsChanged = "facts-changed" // the case changed, a rule fired or the severity rose, or it was flagged again
+	ReturnedReviewDate   = "review-date"   // the in-hand review date was reached
+)
 
 // CaseOwner is who holds a case, from the latest assignment.
 type CaseOwner struct {
 	CaseID string    `db:"case_id" json:"case_id"`
 	Owner  string    `db:"owner" json:"owner"`
 	By     string    `db:"created_by" json:"by"`
-	At     time.Time `db:"created_at" json:"at"`
+	At     time.Time `db:"-" json:"at"`
 }
 
 // LetterReply is a school's reply to an assurance letter.
@@ -177,7 +184,7 @@ type LetterReply struct {
 	Assurance string    `db:"assurance" json:"assurance"` // adequate, partial or inadequate
 	Note      string    `db:"note" json:"note"`           // free text: never logged
 	By        string    `db:"created_by" json:"by"`
-	At        time.Time `db:"created_at" json:"at"`
+	At        time.Time `db:"-" json:"at"`
 }
 
 // Reminder is a reminder letter for an assurance letter overdue a reply: at most one per letter,
@@ -188,7 +195,7 @@ type Reminder struct {
 	File     string    `db:"file" json:"file"` // the PDF, relative to the data folder
 	SHA256   string    `db:"sha256" json:"sha256"`
 	By       string    `db:"created_by" json:"by"`
-	At       time.Time `db:"created_at" json:"at"`
+	At       time.Time `db:"-" json:"at"`
 }
 
 // CaseLetter is a letter about a case as the casework sees it: when it was sent, when the reply
@@ -208,7 +215,7 @@ type CaseLetter struct {
 // when. It never carries free text.
 type AuditEntry struct {
 	ID       int64     `db:"id" json:"-"`
-	At       time.Time `db:"at" json:"at"`
+	At       time.Time `db:"-" json:"at"`
 	Person   string    `db:"person" json:"person"`
 	Action   string    `db:"action" json:"action"` // "case.note", "case.in-hand", "letters.reply", "child.view", "child.export", "decisions.load", ...
 	CaseID   string    `db:"case_id" json:"case_id,omitempty"`
@@ -238,7 +245,9 @@ type AgendaItem struct {
 	Why             []string `json:"why"`                // the rule explanations
 	Handling        string   `json:"handling"`           // the handling state today
 	Review          Date     `json:"review,omitempty"`   // in-hand: the review date
+	Reason          string   `json:"reason,omitempty"`   // escalated / no-further-action: the reason
 	ReturnedBecause string   `json:"returned_because,omitempty"`
+	Owner           string   `json:"owner,omitempty"`     // who holds the case
 	Actions         []Action `json:"actions"`             // the case's open actions
 	LastNote        *Note    `json:"last_note,omitempty"` // the latest note
 	LetterID        string   `json:"letter_id,omitempty"`
@@ -246,7 +255,8 @@ type AgendaItem struct {
 	ReplyBy         Date     `json:"reply_by,omitempty"`
 	Assurance       string   `json:"assurance,omitempty"`    // assurance section: the reply's level
 	DaysFlagged     int      `json:"days_flagged,omitempty"` // school days since first flagged
-	Detail          string   `json:"detail,omitempty"`       // a schools item: what is missing (compliance supplies it)
+	Detail          string   `json:"detail,omitempty"`       // a letter's reminder state; a schools item: what is missing (compliance supplies it)
+	History         []string `json:"history,omitempty"`      // the VCEC agenda: the case's history, oldest first, one dated line each
 }
 
 // Agenda is a meeting's agenda: its items in section order and what a person should know.
@@ -268,7 +278,7 @@ type AgendaRecord struct {
 	Date      Date      `db:"meeting_date" json:"date"`
 	FactsAsOf Date      `db:"facts_as_of" json:"facts_as_of"`
 	By        string    `db:"created_by" json:"by"`
-	At        time.Time `db:"created_at" json:"at"`
+	At        time.Time `db:"-" json:"at"`
 }
 
 // DecisionRow is one filled-in row of an agenda workbook, as the decisions reader read it.
