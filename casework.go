@@ -323,6 +323,9 @@ const (
 	DecisionTextMissing   = "DECISION_TEXT_MISSING"        // a note, action, escalation or NFA without text
 	DecisionDateNotSchool = "DECISION_DATE_NOT_SCHOOL_DAY" // a warning: the review date is not a school day
 	DecisionFactsChanged  = "DECISION_FACTS_CHANGED"       // a warning: applied, decided on facts of the agenda's date
+	DecisionColumnMissing = "DECISION_COLUMN_MISSING"      // a required column deleted: the file is refused
+	DecisionConflict      = "DECISION_CONFLICT"            // two different handling decisions for one case in one file: the later row refused
+	DecisionNotChosen     = "DECISION_NOT_CHOSEN"          // a warning: text typed but no Decision chosen; the row is skipped
 )
 
 // DecisionResult is what applying a decisions file did (`pme load decisions --json`).

@@ -151,7 +151,8 @@ type CaseFacts struct {
 	Case      pme.Case
 	Child     string // forename and surname
 	School    string // the school's name
-	Owner     string // who holds the case ("" when nobody)
+	Owner     string // who holds the case ("" when nobody): the latest of Owners
+	Owners    []pme.CaseOwner
 	Events    []pme.CaseEvent
 	Decisions []pme.HandlingDecision
 	Actions   []pme.Action
