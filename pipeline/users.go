@@ -198,3 +198,10 @@ func (e *Env) SignOut(ctx context.Context, token string) error {
 func (e *Env) SignIns(ctx context.Context, limit int) ([]pme.SignInAttempt, error) {
 	return e.Store.SignIns(ctx, limit)
 }
+
+// EndExpiredSessions deletes sessions past the idle or absolute timeout.
+func (e *Env) EndExpiredSessions(ctx context.Context) (int64, error) {
+	now := e.now()
+	return e.Store.EndSessionsBefore(ctx, now.Add(-time.Duration(e.Config.Web.SessionMaxHours)*time.Hour),
+		now.Add(-time.Duration(e.Config.Web.SessionIdleMinutes)*time.Minute))
+}

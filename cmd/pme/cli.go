@@ -66,6 +66,7 @@ func init() {
 		{name: "schedule", summary: "run the jobs on their cron schedules until SIGINT/SIGTERM", run: cmdSchedule},
 		{name: "cases", summary: "print the open cases", run: cmdCases},
 		{name: "runs", summary: "print the run ledger", run: cmdRuns},
+		{name: "serve", summary: "the web application on web.addr (web.md)", run: cmdServe},
 		{name: "user", args: "add|disable|enable|reset|list [EMAIL]", summary: "manage who may sign in to pme serve", run: cmdUser, flags: userFlags},
 		{name: "fixtures", args: "--out DIR", summary: "write realistic synthetic data", run: cmdFixtures, flags: fixturesFlags, noStore: true},
 		{name: "demo", summary: "a fresh data folder, synthetic data, pme run, and where to look", run: cmdDemo, noStore: true},

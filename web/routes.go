@@ -1,0 +1,30 @@
+package web
+
+import (
+	"net/http"
+
+	"pme"
+	"pme/pipeline"
+)
+
+func (s *Server) routes() {
+	m := s.mux
+	m.Handle("GET /static/", staticFiles())
+	m.HandleFunc("GET /sign-in", s.signInForm)
+	m.HandleFunc("POST /sign-in", s.signIn)
+	m.HandleFunc("POST /sign-out", s.signOut)
+
+	sees := pme.User.SeesCases
+	m.HandleFunc("GET /{$}", s.page(anyone, s.home))
+	m.HandleFunc("GET /cases", s.page(sees, s.cases))
+	m.HandleFunc("GET /cases/{id}", s.page(sees, s.casePage))
+	m.HandleFunc("GET /letters", s.page(sees, s.letters))
+	m.HandleFunc("GET /letters/{id}/pdf", s.page(sees, s.letterPDF))
+	m.HandleFunc("GET /runs", s.page(sees, s.runs))
+	m.HandleFunc("GET /upload", s.page(pme.User.Uploads, s.uploadForm))
+	m.HandleFunc("POST /upload", s.page(pme.User.Uploads, s.upload))
+	m.HandleFunc("GET /returns/{sha}/feedback", s.page(pme.User.Uploads, s.feedback))
+	m.HandleFunc("GET /audit", s.page(anyone, s.audit))
+	// Anything else: sign in first, then 404, so that a signed-out visitor learns nothing.
+	m.HandleFunc("/", s.page(anyone, func(w http.ResponseWriter, r *http.Request, _ *pipeline.Env) { s.notFound(w, r) }))
+}
