@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -52,6 +53,10 @@ type FlaggedReport struct {
 	Cases      []CaseRow
 	Closed     []ClosedRow
 	Letters    []LetterRow
+	// Casework is the casework beside the cases (casework.md, "On the existing outputs"): a row
+	// per case id for the Cases sheet's casework columns, and the Summary's overdue counts. Zero
+	// when casework has nothing recorded: the columns are blank and the counts 0.
+	Casework pme.CaseworkReport
 }
 
 // caseColumns are the columns of the Cases sheet and of the CSV, exactly as outputs.md names them.
@@ -74,6 +79,12 @@ var caseColumns = []xlColumn{
 	{name: "First Flagged", width: 12, date: true},
 	{name: "Last Changed", width: 12, date: true},
 	{name: "New Since Last Report", width: 11},
+	// The casework columns (casework.md), after the rule columns so that those keep their places.
+	{name: "Handling", width: 14},
+	{name: "Owner", width: 18, wrap: true},
+	{name: "Open actions", width: 9},
+	{name: "Earliest due", width: 12, date: true},
+	{name: "Last note date", width: 12, date: true},
 }
 
 // casesSeverityCol is the Cases sheet's Severity column (1-based), which is coloured.
@@ -144,7 +155,7 @@ func WriteFlaggedReport(dir string, r FlaggedReport) ([]string, error) {
 	}
 	rows := make([][]string, len(r.Cases))
 	for i, c := range r.Cases {
-		rows[i] = caseCSVRow(c)
+		rows[i] = caseCSVRow(c, r.Casework.Cases[c.Case.ID])
 	}
 	if err := writeReportCSV(paths[1], xlColumnNames(caseColumns), rows); err != nil {
 		return nil, fmt.Errorf("write flagged-case report: %w", err)
@@ -230,8 +241,9 @@ func ynFlag(b bool) string {
 	return "N"
 }
 
-// caseCells returns a case's cells in caseColumns order; dates stay pme.Date for the workbook.
-func caseCells(c CaseRow) []any {
+// caseCells returns a case's cells in caseColumns order, with its casework; dates stay pme.Date
+// for the workbook.
+func caseCells(c CaseRow, w pme.CaseworkRow) []any {
 	k, p := c.Case, c.Pupil
 	upn := p.UPN
 	if upn == "" {
@@ -242,12 +254,21 @@ func caseCells(c CaseRow) []any {
 		k.ID, k.Status, k.Severity, strings.Join(caseRules(k), ", "), caseWhy(k),
 		upn, p.Surname, p.Forename, p.DOB, p.NCYear, p.SEN, casePlanText(c),
 		laestab, c.SchoolName, c.Provision, k.FirstFlagged, k.LastChanged, ynFlag(c.NewSinceLastReport),
+		caseHandling(w), w.Owner, w.OpenActions, w.EarliestDue, w.LastNoteDate,
 	}
 }
 
+// caseHandling is the handling shown for a case: unreviewed when nothing is recorded.
+func caseHandling(w pme.CaseworkRow) string {
+	if w.Handling == "" {
+		return pme.HandlingUnreviewed
+	}
+	return w.Handling
+}
+
 // caseCSVRow is caseCells as text, dates dd/mm/yyyy.
-func caseCSVRow(c CaseRow) []string {
-	cells := caseCells(c)
+func caseCSVRow(c CaseRow, w pme.CaseworkRow) []string {
+	cells := caseCells(c, w)
 	out := make([]string, len(cells))
 	for i, v := range cells {
 		switch v := v.(type) {
@@ -255,6 +276,8 @@ func caseCSVRow(c CaseRow) []string {
 			out[i] = v
 		case pme.Date:
 			out[i] = v.UK()
+		case int:
+			out[i] = strconv.Itoa(v)
 		default:
 			out[i] = fmt.Sprint(v)
 		}
@@ -270,7 +293,7 @@ func writeFlaggedBook(path string, r FlaggedReport) error {
 	if err := flaggedSummary(b, r); err != nil {
 		return err
 	}
-	if err := flaggedCaseSheet(b, r.Cases); err != nil {
+	if err := flaggedCaseSheet(b, r.Cases, r.Casework); err != nil {
 		return err
 	}
 	if err := flaggedClosedSheet(b, r); err != nil {
@@ -282,14 +305,14 @@ func writeFlaggedBook(path string, r FlaggedReport) error {
 	return b.save(path, "Flagged cases "+r.Today.UK(), r.Today.Time())
 }
 
-func flaggedCaseSheet(b *xlBook, cases []CaseRow) error {
+func flaggedCaseSheet(b *xlBook, cases []CaseRow, work pme.CaseworkReport) error {
 	const sh = "Cases"
 	if err := b.addSheet(sh); err != nil {
 		return err
 	}
 	rows := make([][]any, len(cases))
 	for i, c := range cases {
-		rows[i] = caseCells(c)
+		rows[i] = caseCells(c, work.Cases[c.Case.ID])
 	}
 	if err := b.table(sh, caseColumns, rows, "No open cases"); err != nil {
 		return err
@@ -440,6 +463,8 @@ func flaggedFacts(b *xlBook, r FlaggedReport) (int, error) {
 		{"Closed since the previous report", len(r.Closed)},
 		{"Letters produced", produced},
 		{"Letters due but not produced (see Letters)", len(r.Letters) - produced},
+		{"Overdue actions", r.Casework.OverdueActions},
+		{"Overdue letter replies", r.Casework.OverdueReplies},
 	}
 	row := 1
 	for _, f := range facts {

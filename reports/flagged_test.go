@@ -89,12 +89,20 @@ func sampleReport() FlaggedReport {
 			{UPN: "H801200001001", Pupil: "Test Nguyễn", LAESTAB: "8919999", School: hostileValue,
 				Status: LetterNotProduced, Detail: "No chair of governors on record for the school."},
 		},
+		Casework: pme.CaseworkReport{
+			Cases: map[string]pme.CaseworkRow{
+				"C-0001": {Handling: pme.HandlingInHand, Owner: "@Team North", OpenActions: 2,
+					EarliestDue: d("2026-11-24"), LastNoteDate: d("2026-11-20")},
+				"C-0002": {Handling: pme.HandlingEscalated, Owner: "Closed case owner"}, // closed: not on Cases
+			},
+			OverdueActions: 1, OverdueReplies: 3,
+		},
 	}
 }
 
 var wantCaseHeader = []string{"Case ID", "Status", "Severity", "Rules", "Why", "UPN", "Surname", "Forename",
 	"Date of Birth", "NC Year", "SEN", "Plan", "LAESTAB", "School", "Provision", "First Flagged",
-	"Last Changed", "New Since Last Report"}
+	"Last Changed", "New Since Last Report", "Handling", "Owner", "Open actions", "Earliest due", "Last note date"}
 
 func TestFlaggedReportWorkbook(t *testing.T) {
 	dir := t.TempDir()
@@ -133,6 +141,28 @@ func TestFlaggedReportWorkbook(t *testing.T) {
 	}
 	checkTextCell(t, f, "Cases", "N3", "'"+hostileValue)
 	checkTextCell(t, f, "Letters", "E3", "'"+hostileValue)
+	// The casework columns: C-0001 has casework recorded, C-0004 none (unreviewed, blank, 0).
+	for _, c := range []struct{ cell, want string }{
+		{"S2", "in-hand"}, {"T2", "'@Team North"}, {"U2", "2"}, {"V2", "24/11/2026"}, {"W2", "20/11/2026"},
+		{"S3", "unreviewed"}, {"T3", ""}, {"U3", "0"}, {"V3", ""}, {"W3", ""},
+	} {
+		if got, _ := f.GetCellValue("Cases", c.cell); got != c.want {
+			t.Errorf("Cases!%s = %q, want %q", c.cell, got, c.want)
+		}
+	}
+	summary, err := f.GetRows("Summary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Overdue actions|1", "Overdue letter replies|3"} {
+		found := false
+		for _, r := range summary {
+			found = found || strings.Join(r, "|") == want
+		}
+		if !found {
+			t.Errorf("Summary lacks the line %s", want)
+		}
+	}
 	if got, _ := f.GetCellValue("Cases", "I2"); got != "29/02/2012" {
 		t.Errorf("Cases!I2 (date of birth) = %q, want 29/02/2012", got)
 	}
@@ -156,8 +186,8 @@ func TestFlaggedReportWorkbook(t *testing.T) {
 	if !ok {
 		t.Fatal("workbook has no chart part xl/charts/chart1.xml")
 	}
-	for _, ref := range []string{"<barChart>", `<barDir val="bar">`, "<f>Summary!$B$21</f>",
-		"<f>Summary!$A$22:$A$27</f>", "<f>Summary!$B$22:$B$27</f>"} {
+	for _, ref := range []string{"<barChart>", `<barDir val="bar">`, "<f>Summary!$B$23</f>",
+		"<f>Summary!$A$24:$A$29</f>", "<f>Summary!$B$24:$B$29</f>"} {
 		if !bytes.Contains(chart, []byte(ref)) {
 			t.Errorf("chart lacks %s:\n%.1500s", ref, chart)
 		}
