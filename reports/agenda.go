@@ -3,9 +3,11 @@ package reports
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -374,6 +376,7 @@ func agendaPreamble(b *xlBook, a pme.Agenda, ncols int, width float64) error {
 // unlocked and shaded.
 func agendaItemRow(b *xlBook, st agendaStyles, cols []agendaColumn, row int, it pme.AgendaItem) error {
 	const sh = AgendaSheet
+	lines := 1
 	for i, c := range cols {
 		if c.edit {
 			if it.CaseID == "" {
@@ -391,8 +394,12 @@ func agendaItemRow(b *xlBook, st agendaStyles, cols []agendaColumn, row int, it 
 			}
 			continue
 		}
-		if err := b.set(sh, i+1, row, c.cell(it)); err != nil {
+		v := c.cell(it)
+		if err := b.set(sh, i+1, row, v); err != nil {
 			return err
+		}
+		if text, ok := v.(string); ok && c.wrap {
+			lines = max(lines, wrappedLines(text, c.width))
 		}
 		s := b.text
 		switch {
@@ -405,7 +412,23 @@ func agendaItemRow(b *xlBook, st agendaStyles, cols []agendaColumn, row int, it 
 			return err
 		}
 	}
+	// Excel and LibreOffice do not always grow a row to fit wrapped text written by a program:
+	// give it the height its longest cell needs.
+	if lines > 1 {
+		if err := b.f.SetRowHeight(sh, row, 15*float64(lines)+2); err != nil {
+			return fmt.Errorf("size agenda row %d: %w", row, err)
+		}
+	}
 	return nil
+}
+
+// wrappedLines estimates how many lines text takes wrapped in a column width characters wide.
+func wrappedLines(text string, width float64) int {
+	n := 0
+	for _, line := range strings.Split(text, "\n") {
+		n += max(1, int(math.Ceil(float64(utf8.RuneCountInString(line))/(width*0.95))))
+	}
+	return n
 }
 
 // agendaDropDown makes the Decision column a drop-down of the spec's decisions, refusing

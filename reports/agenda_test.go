@@ -130,6 +130,9 @@ func TestAgendaWorkbook(t *testing.T) {
 	if v, _ := f.GetCellValue(AgendaSheet, cellOf("Handling", 10)); v != "in-hand until 26/11/2026" {
 		t.Errorf("handling = %q", v)
 	}
+	if h, _ := f.GetRowHeight(AgendaSheet, 6); h < 30 {
+		t.Errorf("row 6 height = %v, want room for its two lines of Why", h)
+	}
 	if v, _ := f.GetCellValue(AgendaSheet, cellOf("Reply by", 14)); v != "16/11/2026" {
 		t.Errorf("reply by = %q, want 16/11/2026", v)
 	}
