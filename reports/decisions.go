@@ -50,9 +50,10 @@ var decisionAliases = map[string]string{
 
 // agendaMeta is what the hidden pme sheet says about the agenda.
 type agendaMeta struct {
-	meeting, id string
-	date        pme.Date
-	cases       map[string]bool
+	meeting, id     string
+	date, factsAsOf pme.Date
+	caseIDs         []string // in agenda order
+	cases           map[string]bool
 }
 
 // ReadDecisions reads the filled-in agenda workbook at path. A problem with the file as a whole
@@ -78,7 +79,7 @@ func ReadDecisions(path string, opt DecisionOptions) (pme.DecisionSheet, error) 
 		out.Issues = []pme.Issue{*issue}
 		return out, nil
 	}
-	out.AgendaID, out.Meeting, out.Date = meta.id, meta.meeting, meta.date
+	out.AgendaID, out.Meeting, out.Date, out.FactsAsOf, out.CaseIDs = meta.id, meta.meeting, meta.date, meta.factsAsOf, meta.caseIDs
 	if err := readDecisionRows(wb, meta, opt, &out); err != nil {
 		return out, fmt.Errorf("read decisions: %w", err)
 	}
@@ -117,6 +118,9 @@ func readAgendaMeta(wb ingest.Workbook) (agendaMeta, *pme.Issue, error) {
 		}
 		k, v := strings.TrimSpace(row[0].Value), strings.TrimSpace(row[1].Value)
 		if k == metaCase {
+			if !m.cases[v] {
+				m.caseIDs = append(m.caseIDs, v)
+			}
 			m.cases[v] = true
 		} else {
 			vals[k] = v
@@ -143,6 +147,11 @@ func readAgendaMeta(wb ingest.Workbook) (agendaMeta, *pme.Issue, error) {
 	}
 	if m.date, err = pme.ParseISO(vals[metaDate]); err != nil {
 		return damaged(fmt.Sprintf("the meeting date %q is not a date", vals[metaDate]))
+	}
+	if f := vals[metaFactsAsOf]; f != "" {
+		if m.factsAsOf, err = pme.ParseISO(f); err != nil {
+			return damaged(fmt.Sprintf("the facts date %q is not a date", f))
+		}
 	}
 	return m, nil, nil
 }

@@ -75,6 +75,9 @@ func TestDecisionsRoundTrip(t *testing.T) {
 	if got.AgendaID != "A-20261127-coos" || got.Meeting != pme.MeetingCOOS || got.Date != pme.MustDate("2026-11-27") {
 		t.Errorf("agenda = %s %s %s, want A-20261127-coos coos 2026-11-27", got.AgendaID, got.Meeting, got.Date)
 	}
+	if got.FactsAsOf != pme.MustDate("2026-11-25") || strings.Join(got.CaseIDs, ",") != "C-0004,C-0007,C-0001,C-0005,C-0009" {
+		t.Errorf("facts as of %s, cases %v; want 2026-11-25 and the agenda's five cases", got.FactsAsOf, got.CaseIDs)
+	}
 	if len(got.Issues) != 0 {
 		t.Errorf("issues = %+v, want none", got.Issues)
 	}
