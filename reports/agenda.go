@@ -75,12 +75,17 @@ func agendaColumns(meeting string, today pme.Date) []agendaColumn {
 		{xlColumn{name: "Sent", width: 11, date: true}, false, func(it pme.AgendaItem) any { return it.Sent }},
 		{xlColumn{name: "Reply by", width: 11, date: true}, false, func(it pme.AgendaItem) any { return it.ReplyBy }},
 	}
-	if meeting == pme.MeetingCOOS {
+	switch meeting {
+	case pme.MeetingCOOS:
 		cols = append(cols, agendaColumn{xlColumn{name: "Days flagged", width: 8}, false, func(it pme.AgendaItem) any {
 			if it.DaysFlagged == 0 {
 				return nil
 			}
 			return it.DaysFlagged
+		}})
+	case pme.MeetingVCEC:
+		cols = append(cols, agendaColumn{xlColumn{name: "History", width: 50, wrap: true}, false, func(it pme.AgendaItem) any {
+			return strings.Join(it.History, "\n")
 		}})
 	}
 	return append(cols,
@@ -120,14 +125,22 @@ func agendaWhy(it pme.AgendaItem) any {
 	return strings.Join(lines, "\n")
 }
 
-// handlingText is the handling in words: "in-hand until 11/12/2026", and why it came back.
+// handlingText is the handling in words: "in-hand until 11/12/2026" or "escalated: <reason>",
+// why it came back to unreviewed, and who holds the case. (The case owner is not a column of its
+// own: "Owner" is the decision column's header.)
 func handlingText(it pme.AgendaItem) string {
 	s := it.Handling
-	if it.Handling == pme.HandlingInHand && !it.Review.IsZero() {
+	switch {
+	case it.Handling == pme.HandlingInHand && !it.Review.IsZero():
 		s += " until " + it.Review.UK()
+	case it.Reason != "":
+		s += ": " + it.Reason
 	}
 	if it.ReturnedBecause != "" {
 		s += " (back because " + it.ReturnedBecause + ")"
+	}
+	if it.Owner != "" {
+		s += "\nHeld by " + it.Owner
 	}
 	return s
 }

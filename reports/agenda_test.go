@@ -203,6 +203,40 @@ func TestAgendaWorkbook(t *testing.T) {
 	}
 }
 
+func TestAgendaVCEC(t *testing.T) {
+	d := pme.MustDate
+	a := pme.Agenda{ID: "A-vcec-1", Meeting: pme.MeetingVCEC, Date: d("2026-12-04"), Items: []pme.AgendaItem{{
+		Section: pme.SectionEscalated, CaseID: "C-0001", Child: "Łukasz O'Example", Handling: pme.HandlingEscalated,
+		Reason: "No plan for a return to full time", Owner: "J. Smith",
+		History: []string{"16/10/2026 first flagged", "27/11/2026 escalated by J. Smith"},
+	}}}
+	path, err := WriteAgenda(t.TempDir(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := openAgenda(t, path)
+	idx := headerIndex(t, f)
+	for col, want := range map[string]string{
+		"Handling": "escalated: No plan for a return to full time\nHeld by J. Smith",
+		"History":  "16/10/2026 first flagged\n27/11/2026 escalated by J. Smith",
+	} {
+		if got, _ := f.GetCellValue(AgendaSheet, xlCell(idx[col], agendaHeaderRow+2)); got != want {
+			t.Errorf("%s = %q, want %q", col, got, want)
+		}
+	}
+	if strings.Count(strings.Join(mapKeys(idx), "|"), "Owner") != 1 {
+		t.Errorf("headers %v: more than one Owner column would confuse the reader", idx)
+	}
+}
+
+func mapKeys(m map[string]int) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
 func TestAgendaVCECAndEmpty(t *testing.T) {
 	a := pme.Agenda{ID: "A-vcec", Meeting: pme.MeetingVCEC, Date: pme.MustDate("2026-12-04")}
 	path, err := WriteAgenda(t.TempDir(), a)
