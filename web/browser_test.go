@@ -1,0 +1,177 @@
+package web
+
+import (
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"pme/store/storetest"
+)
+
+var screenshots = flag.Bool("screenshots", false, "write screenshots of the main pages to docs/")
+
+// browserPath finds Debian's chromium (installed by .ci/run). Under CI a missing browser fails the
+// test; elsewhere it skips with a message.
+func browserPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no chromium on PATH: CI must run the browser tests (apt-get install chromium; see .ci/run)")
+	}
+	t.Skip("no chromium on PATH: install it (apt-get install chromium) to run the browser tests")
+	return ""
+}
+
+// browser starts a headless Chromium for the test and returns its context.
+func browser(t *testing.T) context.Context {
+	path := browserPath(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox, // the CI container runs as root
+		chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("blink-settings", "scriptEnabled=false"), // the service works with JavaScript off
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel3)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// TestBrowserJourney drives a real headless Chromium through the spec's journey, on each backend.
+func TestBrowserJourney(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser")
+	}
+	browserPath(t)
+	for backend, url := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			st := newSite(t, url, nil)
+			ctx := browser(t)
+			base := st.srv.URL
+			shot := func(name string) chromedp.Action[chromedp.Void] {
+				return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					if !*screenshots || backend != "sqlite" {
+						return nil
+					}
+					png, err := chromedp.FullScreenshot(100)(ctx, tg)
+					if err != nil {
+						return err
+					}
+					return os.WriteFile(filepath.Join("..", "docs", "web-"+name+".png"), png, 0o644)
+				})
+			}
+			text := func(sel string) string {
+				s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+				if err != nil {
+					t.Fatalf("read %s: %v", sel, err)
+				}
+				return s
+			}
+			run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+				t.Helper()
+				if err := chromedp.Do(ctx, actions...); err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+			}
+
+			// Sign in.
+			run("sign in",
+				chromedp.Navigate(base+"/cases"),
+				chromedp.WaitVisible(chromedp.CSS("#email")),
+				shot("sign-in"),
+				chromedp.SendKeys(chromedp.CSS("#email"), "practitioner@example.gov.uk"),
+				chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+				chromedp.Submit(chromedp.CSS("#password")),
+				chromedp.WaitVisible(chromedp.CSS("form.filters")),
+			)
+			run("home", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(".cards")), shot("home"))
+
+			// Filter the case list: the filter lands in the URL.
+			run("filter",
+				chromedp.Navigate(base+"/cases"),
+				chromedp.WaitVisible(chromedp.CSS("#severity")),
+				chromedp.SetValue(chromedp.CSS("#status"), "new"),
+				chromedp.Submit(chromedp.CSS("#status")),
+				chromedp.WaitVisible(chromedp.CSS("p.count")),
+				shot("cases"),
+			)
+			loc, err := chromedp.Run(ctx, chromedp.Location())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(loc, "status=new") {
+				t.Fatalf("filtered list at %s: the filter is not in the URL", loc)
+			}
+			if c := text("p.count"); !strings.Contains(c, "case") {
+				t.Fatalf("count %q", c)
+			}
+
+			// Open a case.
+			run("open a case",
+				chromedp.Click(chromedp.CSS("table tbody th a")),
+				chromedp.WaitVisible(chromedp.CSS("h1")),
+				shot("case"),
+			)
+			if h := text("h1"); !strings.HasPrefix(h, "Case C-") {
+				t.Fatalf("case page heading %q", h)
+			}
+			if w := text("main"); !strings.Contains(w, "Why it is flagged") {
+				t.Fatalf("case page lacks the rules:\n%s", w)
+			}
+
+			// Upload a return with a mistake and read the issue on the page.
+			csv := filepath.Join(t.TempDir(), "8911102 reduced timetable.csv")
+			os.WriteFile(csv, []byte("UPN,Surname,Forename,DOB,Year,Start Date,Planned End Date,Hours Per Week,Reason,Parental Agreement,Review Date\n"+
+				"A891110220823,Brown,Sam,31/13/2011,11,02/11/2026,18/12/2026,12,Medical,Y,11/12/2026\n"), 0o600)
+			run("upload",
+				chromedp.Navigate(base+"/upload"),
+				chromedp.WaitVisible(chromedp.CSS("#files")),
+				chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{csv}),
+				chromedp.Submit(chromedp.CSS("#files")),
+				chromedp.WaitVisible(chromedp.CSS("table.issues")),
+				shot("upload"),
+			)
+			if s := text("table.issues"); !strings.Contains(s, "31/13/2011") {
+				t.Fatalf("the issue is not on the page:\n%s", s)
+			}
+
+			// Sign out: the next page asks to sign in.
+			run("sign out",
+				chromedp.Click(chromedp.CSS("form.sign-out button")),
+				chromedp.WaitVisible(chromedp.CSS("#email")),
+				chromedp.Navigate(base+"/cases"),
+				chromedp.WaitVisible(chromedp.CSS("#email")),
+			)
+
+			// An expired session is sent to sign in.
+			run("viewer signs in",
+				chromedp.SendKeys(chromedp.CSS("#email"), "viewer@example.gov.uk"),
+				chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+				chromedp.Submit(chromedp.CSS("#password")),
+				chromedp.WaitVisible(chromedp.CSS("form.filters")),
+			)
+			st.clock.add(31 * time.Minute)
+			run("expired",
+				chromedp.Navigate(base+"/cases"),
+				chromedp.WaitVisible(chromedp.CSS("#email")),
+			)
+		})
+	}
+}
