@@ -51,9 +51,10 @@ type Record struct {
 	LAESTAB string // the school, always resolved to 7 digits
 	Pupil   Pupil
 
-	Timetable  *Timetable  // Type == ReducedTimetable
-	Placement  *Placement  // Type == AlternativeProvision
-	Suspension *Suspension // Type == Suspensions
+	Timetable  *Timetable     // Type == ReducedTimetable
+	Placement  *Placement     // Type == AlternativeProvision
+	Suspension *Suspension    // Type == Suspensions
+	Attendance *AttendanceRow // Type is an attendance shape
 }
 
 // Timetable is a reduced (part-time) timetable as a school returned it.

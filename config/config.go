@@ -30,6 +30,7 @@ type Config struct {
 	Rules         map[string]map[string]any `yaml:"rules"`
 	Letters       Letters                   `yaml:"letters"`
 	Web           Web                       `yaml:"web"`
+	Attendance    Attendance                `yaml:"attendance"`
 }
 
 // Web configures `pme serve` (web.md).
@@ -40,6 +41,15 @@ type Web struct {
 	TLSKey             string `yaml:"tls_key"`
 	SessionIdleMinutes int    `yaml:"session_idle_minutes"`
 	SessionMaxHours    int    `yaml:"session_max_hours"`
+}
+
+// Attendance configures attendance register extracts (attendance.md); the rules' thresholds are
+// under rules.ATT_*.
+type Attendance struct {
+	// MaxRowsPerSheet bounds an attendance sheet: a month of marks for a county is millions of rows.
+	MaxRowsPerSheet int `yaml:"max_rows_per_sheet"`
+	// MaxFileMB bounds a file named to `pme load attendance` (files in inbox/ keep limits.max_file_mb).
+	MaxFileMB int `yaml:"max_file_mb"`
 }
 
 // Limits bound what one returned file may cost.
@@ -79,7 +89,8 @@ func Default() Config {
 			"report":  "35 6 * * 1-5",
 			"letters": "40 6 * * 1-5",
 		},
-		Limits: Limits{MaxFileMB: 200, MaxRowsPerSheet: 1_000_000, MaxUnzippedMB: 256},
+		Limits:     Limits{MaxFileMB: 200, MaxRowsPerSheet: 1_000_000, MaxUnzippedMB: 256},
+		Attendance: Attendance{MaxRowsPerSheet: 10_000_000, MaxFileMB: 1024},
 		Letters: Letters{
 			Council:         "Nottinghamshire County Council",
 			Service:         "Fair Access Team",
@@ -150,6 +161,12 @@ func (c Config) Validate() error {
 	}
 	if c.Limits.MaxUnzippedMB < 1 {
 		errs = append(errs, errors.New("limits.max_unzipped_mb must be at least 1"))
+	}
+	if c.Attendance.MaxRowsPerSheet < 1 {
+		errs = append(errs, errors.New("attendance.max_rows_per_sheet must be at least 1"))
+	}
+	if c.Attendance.MaxFileMB < 1 {
+		errs = append(errs, errors.New("attendance.max_file_mb must be at least 1"))
 	}
 	if c.Letters.ReplySchoolDays < 1 || c.Letters.ReplySchoolDays > 60 {
 		errs = append(errs, errors.New("letters.reply_school_days must be between 1 and 60"))

@@ -459,6 +459,8 @@ func ReturnColumns(t pme.ReturnType) []Column {
 		own = PlacementColumns
 	case pme.Suspensions:
 		own = SuspensionColumns
+	case pme.AttendanceMarks, pme.AttendanceMarksWide, pme.AttendanceSummary:
+		return attendanceColumns(t)
 	}
 	return append(slices.Clip(CommonColumns), own...)
 }
@@ -467,7 +469,7 @@ func ReturnColumns(t pme.ReturnType) []Column {
 // some return (compared as NormalizeHeader does), and no alias may be blank.
 func ValidateAliases(aliases map[string][]string) error {
 	known := map[string]bool{}
-	for _, t := range pme.ReturnTypes {
+	for _, t := range append(slices.Clip(pme.ReturnTypes), pme.AttendanceTypes...) {
 		for _, c := range ReturnColumns(t) {
 			known[NormalizeHeader(c.Name)] = true
 		}

@@ -26,6 +26,10 @@ type Options struct {
 	Aliases  map[string][]string // extra header spellings by canonical column name ("UPN": ["Pupil UPN"])
 	Schools  SchoolDirectory     // nil when no directory is loaded
 	Limits   Limits              // MaxRowsPerSheet is enforced here as well as by the reader
+
+	// Attendance says how attendance extracts are read (attendance.md); the zero value reads them
+	// beside returns, with the returns' row limit.
+	Attendance AttendanceOptions
 }
 
 // SkippedSheet is a sheet Parse did not read, and why ("hidden", "no recognisable header").
@@ -81,6 +85,10 @@ func Parse(wb Workbook, opt Options, sink Sink) (Result, error) {
 		res.Sheets = append(res.Sheets, sr)
 	}
 	if len(res.Sheets) == 0 {
+		if p.opt.Attendance.Only {
+			return res, &pme.FileError{Code: pme.CodeFileNoReturn, Message: "No sheet in this file has the columns of an attendance extract: " +
+				"name UPN, LAESTAB (or URN) and either Date, Session and Code (one mark a row), Date, AM and PM (one day a row), or From, To and Possible Sessions with a column per code (a summary)."}
+		}
 		return res, &pme.FileError{Code: pme.CodeFileNoReturn, Message: "No sheet in this file has the columns of a return (reduced timetables, alternative provision or suspensions): " +
 			"use the council's template, or make sure the header row names UPN, Surname, Forename, Date of Birth and the return's own columns."}
 	}
@@ -109,10 +117,15 @@ func newParser(opt Options, sink Sink) *parser {
 	p := &parser{opt: opt, sink: sink, seed: maphash.MakeSeed(),
 		records: make([]pme.Record, 0, BatchSize), issues: make([]pme.Issue, 0, BatchSize)}
 	var all []Column
-	for _, t := range pme.ReturnTypes {
+	types := pme.ReturnTypes
+	if opt.Attendance.Only {
+		types = nil
+	}
+	types = append(slices.Clip(types), pme.AttendanceTypes...)
+	for _, t := range types {
 		cols := ReturnColumns(t)
 		p.schemas = append(p.schemas, &returnSchema{typ: t, matcher: NewMatcher(cols, opt.Aliases)})
-		all = append(all, cols...)
+		all = append(all, headerColumns(t)...)
 	}
 	p.union = NewMatcher(all, opt.Aliases)
 	p.common = NewMatcher(CommonColumns, opt.Aliases)
@@ -168,7 +181,11 @@ func (p *parser) sheet(wb Workbook, info SheetInfo) (sr pme.SheetResult, skip st
 	if err := p.headerIssues(v, cl.schema.matcher); err != nil {
 		return sr, "", err
 	}
-	if err := p.rows(v, rest, &sr); err != nil {
+	rows := p.rows
+	if cl.schema.typ.Attendance() {
+		rows = p.attendanceRows
+	}
+	if err := rows(v, rest, &sr); err != nil {
 		return sr, "", err
 	}
 	if err := p.flush(); err != nil {
@@ -195,6 +212,9 @@ var typeNames = map[pme.ReturnType]string{
 	pme.ReducedTimetable:     "reduced timetables",
 	pme.AlternativeProvision: "alternative provision",
 	pme.Suspensions:          "suspensions",
+	pme.AttendanceMarks:      "attendance marks",
+	pme.AttendanceMarksWide:  "attendance marks (a day a row)",
+	pme.AttendanceSummary:    "attendance summary",
 }
 
 func missingColumns(sheet string, cl classification) error {

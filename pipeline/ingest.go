@@ -106,6 +106,12 @@ func (e *Env) InboxFiles() ([]string, error) {
 // there and left where it is. Rows and files rejected for their content are results, not errors:
 // the error is for what stopped the run (the database, the disk).
 func (e *Env) Ingest(ctx context.Context, paths []string) (IngestSummary, error) {
+	return e.ingestPaths(ctx, paths, false)
+}
+
+// ingestPaths is Ingest; attendanceOnly reads attendance extracts and no returns (`pme load
+// attendance`).
+func (e *Env) ingestPaths(ctx context.Context, paths []string, attendanceOnly bool) (IngestSummary, error) {
 	defer softMemoryLimit(ingestMemoryLimit)()
 	sum := IngestSummary{Files: []FileSummary{}}
 	if err := e.EnsureDataDir(); err != nil {
@@ -126,12 +132,16 @@ func (e *Env) Ingest(ctx context.Context, paths []string) (IngestSummary, error)
 	if err != nil {
 		return sum, err
 	}
+	att, err := e.attendanceOptions(ctx, attendanceOnly)
+	if err != nil {
+		return sum, err
+	}
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
 			return sum, err // stop between files: the current file has finished
 		}
 		// A signal lets the current file finish: its transaction, feedback and move.
-		fs, err := e.ingestFile(context.WithoutCancel(ctx), p, dir)
+		fs, err := e.ingestFile(context.WithoutCancel(ctx), p, dir, att)
 		if err != nil {
 			return sum, fmt.Errorf("ingest %s: %w", filepath.Base(p), err)
 		}
@@ -143,7 +153,7 @@ func (e *Env) Ingest(ctx context.Context, paths []string) (IngestSummary, error)
 // ingestFile takes one file through its whole lifecycle. The order makes a crash at any point
 // safe: the database transaction commits first (recording where the file will go), then the
 // feedback is written, then the file moves. A rerun finds the file's hash and finishes the move.
-func (e *Env) ingestFile(ctx context.Context, path string, dir ingest.SchoolDirectory) (FileSummary, error) {
+func (e *Env) ingestFile(ctx context.Context, path string, dir ingest.SchoolDirectory, att ingest.AttendanceOptions) (FileSummary, error) {
 	name := filepath.Base(path)
 	fs := FileSummary{File: name, Sheets: []SheetSummary{}, Issues: []pme.Issue{}}
 	sha, size, err := hashFile(path)
@@ -163,7 +173,8 @@ func (e *Env) ingestFile(ctx context.Context, path string, dir ingest.SchoolDire
 
 	received := e.now()
 	meta := store.FileMeta{SHA256: sha, Name: name, Size: size, Received: received}
-	wb, err := ingest.Open(path, e.limits())
+	lim := e.attendanceLimits(att)
+	wb, err := ingest.Open(path, lim)
 	var fileErr *pme.FileError
 	if errors.As(err, &fileErr) {
 		return e.rejectFile(ctx, path, fs, meta, fileErr)
@@ -183,11 +194,12 @@ func (e *Env) ingestFile(ctx context.Context, path string, dir ingest.SchoolDire
 	async := newAsyncSink(ft)
 	tee := &collectSink{Sink: async, progress: bar}
 	res, err := ingest.Parse(wb, ingest.Options{
-		FileName: name,
-		Today:    e.Today,
-		Aliases:  e.Config.Aliases,
-		Schools:  dir,
-		Limits:   e.limits(),
+		FileName:   name,
+		Today:      e.Today,
+		Aliases:    e.Config.Aliases,
+		Schools:    dir,
+		Limits:     e.limits(), // a returns sheet keeps its own row limit
+		Attendance: att,
 	}, tee)
 	if storeErr := async.Close(); err == nil {
 		err = storeErr

@@ -126,8 +126,11 @@ type sheetRow struct {
 func (s *Store) FileSheets(ctx context.Context, fileID int64) ([]pme.SheetResult, error) {
 	var rows []sheetRow
 	q := s.db.Rebind(`SELECT sheet, return_type, school, schools, header_row, rows, accepted, rejected, skipped
-		FROM file_sheet WHERE file_id = ? ORDER BY position`)
-	if err := s.db.SelectContext(ctx, &rows, q, fileID); err != nil {
+		FROM (SELECT position, sheet, return_type, school, schools, header_row, rows, accepted, rejected, skipped
+			FROM file_sheet WHERE file_id = ?
+			UNION ALL SELECT position, sheet, shape, school, schools, header_row, rows, accepted, rejected, skipped
+			FROM att_sheet WHERE file_id = ?) s ORDER BY position`)
+	if err := s.db.SelectContext(ctx, &rows, q, fileID, fileID); err != nil {
 		return nil, fmt.Errorf("load file sheets: %w", err)
 	}
 	out := make([]pme.SheetResult, len(rows))

@@ -66,6 +66,8 @@ type FileTx struct {
 	firstPupils bool
 	created     upnFilter
 	done        bool
+
+	att *attWriter // the file's attendance rows (attendance.go); nil until it has any
 }
 
 // sheetState is what a FileTx knows about the sheet being read.
@@ -208,6 +210,9 @@ func (ft *FileTx) Records(batch []pme.Record) error {
 }
 
 func (ft *FileTx) add(r *pme.Record) error {
+	if r.Type.Attendance() {
+		return ft.attendance().add(r)
+	}
 	ft.pending = append(ft.pending, pendingRecord{})
 	p := &ft.pending[len(ft.pending)-1]
 	p.rec = *r
@@ -321,6 +326,9 @@ func (ft *FileTx) commit(status string) error {
 	if err := ft.flush(); err != nil {
 		return err
 	}
+	if err := ft.att.finish(ft.sheets); err != nil {
+		return err
+	}
 	if err := ft.w.writeIssues(ft.storeIssues); err != nil {
 		return err
 	}
@@ -361,6 +369,9 @@ func (ft *FileTx) commit(status string) error {
 				}
 			}
 		}
+		if ft.att != nil && ft.att.marks > 0 {
+			tables = append(tables, "att_mark")
+		}
 		if err := analyzeSample(ft.ctx, ft.conn, tables); err != nil {
 			return fmt.Errorf("analyze after a large file: %w", err)
 		}
@@ -373,8 +384,13 @@ func (ft *FileTx) commit(status string) error {
 func (ft *FileTx) finishFile(status string, rows, accepted, rejected int) error {
 	var ins strings.Builder
 	var args []any
-	for i, sh := range ft.sheets {
-		if i == 0 {
+	i := 0
+	for _, sh := range ft.sheets {
+		if sh.start.ReturnType.Attendance() {
+			continue // in att_sheet (see attWriter.finish)
+		}
+		i++
+		if i == 1 {
 			ins.WriteString(`INSERT INTO file_sheet (id, file_id, position, sheet, return_type, school, schools,
 				header_row, rows, accepted, rejected, skipped) VALUES `)
 		} else {
@@ -387,7 +403,7 @@ func (ft *FileTx) finishFile(status string, rows, accepted, rejected int) error 
 	}
 	q := `UPDATE file SET status = ?, rows = ?, accepted = ?, rejected = ? WHERE id = ?`
 	switch {
-	case len(ft.sheets) == 0:
+	case i == 0:
 	case ft.s.backend == Postgres:
 		q = `WITH sheet AS (` + ins.String() + `) ` + q
 	default:
@@ -433,6 +449,9 @@ func (ft *FileTx) Rollback() error {
 // flush writes every pending record and issue.
 func (ft *FileTx) flush() error {
 	if err := ft.flushRecords(); err != nil {
+		return err
+	}
+	if err := ft.att.flush(); err != nil {
 		return err
 	}
 	return ft.flushIssues()

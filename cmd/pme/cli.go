@@ -57,7 +57,7 @@ var commands []command
 func init() {
 	commands = []command{
 		{name: "migrate", summary: "apply pending database migrations", run: cmdMigrate},
-		{name: "load", args: "schools|contacts|social-care|providers|calendar FILE", summary: "load reference data", run: cmdLoad},
+		{name: "load", args: "KIND FILE...", summary: "load schools|contacts|social-care|providers|calendar FILE, or attendance FILE...", run: cmdLoad},
 		{name: "ingest", args: "[FILE...]", summary: "ingest the files named, or every file in inbox/", run: cmdIngest},
 		{name: "flag", summary: "run the risk rules and update the cases", run: cmdFlag},
 		{name: "report", summary: "write the flagged-case report", run: cmdReport},

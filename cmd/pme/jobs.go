@@ -13,6 +13,9 @@ import (
 )
 
 func cmdLoad(ctx context.Context, a *app, args []string) error {
+	if len(args) >= 1 && args[0] == "attendance" {
+		return cmdLoadAttendance(ctx, a, args[1:])
+	}
 	if len(args) != 2 {
 		return usagef("load takes a kind and a file: pme load schools|contacts|social-care|providers|calendar FILE")
 	}

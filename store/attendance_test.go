@@ -1,0 +1,108 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"pme"
+	"pme/store"
+	"pme/store/storetest"
+)
+
+func mark(school string, c child, day, am, pm string) pme.Record {
+	p := c.pupil()
+	return pme.Record{Type: pme.AttendanceMarks, LAESTAB: school, Pupil: pme.Pupil{UPN: p.UPN},
+		Attendance: &pme.AttendanceRow{Date: pme.MustDate(day), AM: am, PM: pm}}
+}
+
+// marksOf describes a pupil's stored marks as "school day am/pm".
+func marksOf(t *testing.T, s *store.Store, id int64) []string {
+	t.Helper()
+	days, err := s.AttendanceMarks(context.Background(), id)
+	if err != nil {
+		t.Fatalf("AttendanceMarks: %v", err)
+	}
+	var out []string
+	for _, d := range days {
+		out = append(out, fmt.Sprintf("%s %s %s/%s", d.LAESTAB, d.Date, d.AM, d.PM))
+	}
+	return out
+}
+
+func TestAttendanceMarksReplace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ingestFile(t, s, "att1.csv", sheet{typ: pme.AttendanceMarks, schools: []string{schoolA}, recs: []pme.Record{
+			mark(schoolA, ada, "2026-11-30", "C2", ""),
+			mark(schoolA, ada, "2026-12-01", "/", ""),
+			mark(schoolA, bo, "2026-11-30", "E", ""),
+			mark(schoolA, ada, "2026-11-30", "", "C2"), // the same day's PM, further down the file
+		}})
+		// Re-sent: the PM of 30/11 corrected, the AM left as held; a new day added.
+		ingestFile(t, s, "att2.csv", sheet{typ: pme.AttendanceMarks, schools: []string{schoolA}, recs: []pme.Record{
+			mark(schoolA, ada, "2026-11-30", "", "/"),
+			mark(schoolA, ada, "2026-12-02", "C2", "C2"),
+		}})
+		ids := pupilIDs(t, s)
+		got := marksOf(t, s, ids[ada.upn])
+		want := []string{"8012345 2026-11-30 C2//", "8012345 2026-12-01 //", "8012345 2026-12-02 C2/C2"}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("marks = %q, want %q", got, want)
+		}
+		days, _, err := s.AttendanceCounts(context.Background())
+		if err != nil || days != 4 {
+			t.Fatalf("day rows = %d (%v), want 4: a re-sent mark replaces, never adds", days, err)
+		}
+	})
+}
+
+func TestAttendanceMatchesPupils(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		// Ada is returned by the school; the register gives her under another (temporary) UPN with
+		// her name and date of birth: she is matched by name and date of birth within the school.
+		ingestFile(t, s, "rt.csv", sheet{typ: pme.ReducedTimetable, schools: []string{schoolA},
+			recs: []pme.Record{timetable(schoolA, ada, "2026-11-02", 10), timetable(schoolA, bo, "2026-11-02", 10)}})
+		byName := mark(schoolA, ada, "2026-11-30", "C2", "C2")
+		byName.Pupil = pme.Pupil{UPN: tempUPNFor(77), Surname: "LOVELACE", Forename: " ada", DOB: pme.MustDate(ada.dob)}
+		elsewhere := mark(schoolB, cy, "2026-11-30", "/", "/")
+		elsewhere.Pupil = pme.Pupil{UPN: cy.upn, Surname: ada.surname, Forename: ada.forename, DOB: pme.MustDate(ada.dob)}
+		ingestFile(t, s, "att.csv", sheet{typ: pme.AttendanceMarks, schools: []string{schoolA, schoolB}, recs: []pme.Record{
+			mark(schoolA, bo, "2026-11-30", "E", "E"), // by UPN
+			byName,
+			elsewhere, // same name and birth date, but another school: not Ada
+		}})
+		ids := pupilIDs(t, s)
+		if got := marksOf(t, s, ids[ada.upn]); !reflect.DeepEqual(got, []string{"8012345 2026-11-30 C2/C2"}) {
+			t.Errorf("Ada's marks = %q", got)
+		}
+		if got := marksOf(t, s, ids[bo.upn]); !reflect.DeepEqual(got, []string{"8012345 2026-11-30 E/E"}) {
+			t.Errorf("Bo's marks = %q", got)
+		}
+		if _, ok := ids[tempUPNFor(77)]; ok {
+			t.Errorf("a pupil was created for the UPN matched by name")
+		}
+		if got := marksOf(t, s, ids[cy.upn]); !reflect.DeepEqual(got, []string{"8016789 2026-11-30 ///"}) {
+			t.Errorf("the other school's pupil's marks = %q", got)
+		}
+	})
+}
+
+func TestAttendanceSummaryReplaces(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		sum := func(c2 int) pme.Record {
+			return pme.Record{Type: pme.AttendanceSummary, LAESTAB: schoolA, Pupil: pme.Pupil{UPN: ada.upn},
+				Attendance: &pme.AttendanceRow{From: pme.MustDate("2026-11-02"), To: pme.MustDate("2026-11-27"),
+					Possible: 40, Counts: map[string]int{"C2": c2, "/": 40 - c2}}}
+		}
+		ingestFile(t, s, "s1.csv", sheet{typ: pme.AttendanceSummary, schools: []string{schoolA}, recs: []pme.Record{sum(8)}})
+		ingestFile(t, s, "s2.csv", sheet{typ: pme.AttendanceSummary, schools: []string{schoolA}, recs: []pme.Record{sum(12)}})
+		sums, err := s.AttendanceSummaries(context.Background())
+		if err != nil {
+			t.Fatalf("AttendanceSummaries: %v", err)
+		}
+		if len(sums) != 1 || sums[0].Counts["C2"] != 12 {
+			t.Fatalf("summaries = %+v, want the later one only", sums)
+		}
+	})
+}
