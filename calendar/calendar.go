@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"pme"
@@ -30,6 +31,14 @@ type Calendar struct {
 	// lookups; outside them the fallback rule is counted arithmetically.
 	first pme.Date
 	cum   []int32
+
+	assumed *assumedYears // set on a Tracked copy
+}
+
+// assumedYears are the academic years outside the terms that a tracked calendar was asked about.
+type assumedYears struct {
+	mu    sync.Mutex
+	years map[int]bool
 }
 
 // New builds a calendar. It checks each term ends on or after it starts, that no two terms
@@ -113,6 +122,56 @@ func (c *Calendar) buildTable() {
 	}
 }
 
+// Tracked returns a copy of c that remembers every academic year outside its terms it was asked
+// about (Assumed lists them): there it counted weekdays less bank holidays, and a run must say so
+// rather than guess silently. The copy shares c's read-only tables.
+func (c *Calendar) Tracked() *Calendar {
+	t := *c
+	t.assumed = &assumedYears{years: map[int]bool{}}
+	return &t
+}
+
+// Assumed returns the academic years ("2028/29") outside the terms that a Tracked calendar was
+// asked about, in order; nil for a calendar that is not tracked.
+func (c *Calendar) Assumed() []string {
+	if c.assumed == nil {
+		return nil
+	}
+	c.assumed.mu.Lock()
+	defer c.assumed.mu.Unlock()
+	return yearNames(c.assumed.years)
+}
+
+// Years returns the academic years the terms cover ("2024/25"), in order.
+func (c *Calendar) Years() []string { return yearNames(c.covered) }
+
+func yearNames(set map[int]bool) []string {
+	var ys []int
+	for y := range set {
+		ys = append(ys, y)
+	}
+	sort.Ints(ys)
+	out := make([]string, len(ys))
+	for i, y := range ys {
+		_, _, out[i] = AcademicYear(pme.NewDate(y, time.September, 1))
+	}
+	return out
+}
+
+// note records the academic years from a to b that the terms do not cover, on a tracked calendar.
+func (c *Calendar) note(a, b pme.Date) {
+	if c.assumed == nil || a.IsZero() {
+		return
+	}
+	for y := yearOf(a); y <= yearOf(b); y++ {
+		if !c.covered[y] {
+			c.assumed.mu.Lock()
+			c.assumed.years[y] = true
+			c.assumed.mu.Unlock()
+		}
+	}
+}
+
 // Terms returns the terms, in date order.
 func (c *Calendar) Terms() []pme.Term { return append([]pme.Term(nil), c.terms...) }
 
@@ -129,6 +188,7 @@ func (c *Calendar) IsSchoolDay(d pme.Date) bool {
 	if d.IsZero() {
 		return false
 	}
+	c.note(d, d)
 	if i, ok := c.index(d); ok {
 		return c.cum[i+1] > c.cum[i]
 	}
@@ -165,6 +225,7 @@ func (c *Calendar) SchoolDays(from, to pme.Date) int {
 	if from.IsZero() || to.IsZero() || to.Before(from) {
 		return 0
 	}
+	c.note(from, to)
 	return c.before(to.AddDays(1)) - c.before(from)
 }
 
@@ -198,6 +259,7 @@ func (c *Calendar) AddSchoolDays(d pme.Date, n int) pme.Date {
 // Term returns the term containing d, half-terms included (a half-term does not split a term);
 // false in the holidays between terms and outside the calendar.
 func (c *Calendar) Term(d pme.Date) (pme.Term, bool) {
+	c.note(d, d)
 	i := sort.Search(len(c.terms), func(i int) bool { return c.terms[i].End.After(d) || c.terms[i].End.Equal(d) })
 	if i < len(c.terms) && !c.terms[i].Start.After(d) {
 		return c.terms[i], true

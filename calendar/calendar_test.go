@@ -261,3 +261,39 @@ func TestNewKeepsFirstReasonOfADuplicate(t *testing.T) {
 		t.Fatalf("closures = %v, want one INSET", got)
 	}
 }
+
+// A tracked calendar names the academic years outside its terms it counted school days in, so
+// that a run can warn instead of guessing silently; the calendar it was made from stays untracked.
+func TestTrackedNamesTheYearsAssumed(t *testing.T) {
+	c := testCalendar(t)
+	if got := c.Years(); strings.Join(got, " ") != "2025/26 2026/27" {
+		t.Fatalf("Years() = %v, want 2025/26 2026/27", got)
+	}
+	cases := []struct {
+		name string
+		ask  func(c *Calendar)
+		want string
+	}{
+		{"inside the terms", func(c *Calendar) { c.SchoolDays(d("2026-09-01"), d("2027-07-01")); c.IsSchoolDay(d("2026-05-04")) }, ""},
+		{"a run date after the calendar", func(c *Calendar) { c.TermOrPrevious(d("2029-01-10")) }, "2028/29"},
+		{"a count from a record before it", func(c *Calendar) { c.SchoolDays(d("2023-10-02"), d("2026-11-27")) }, "2023/24 2024/25"},
+		{"a reply date running past it", func(c *Calendar) { c.AddSchoolDays(d("2027-08-30"), 3) }, "2027/28"},
+		{"several questions", func(c *Calendar) {
+			c.IsSchoolDay(d("2028-09-04"))
+			c.SchoolDays(d("2024-01-01"), d("2024-02-01"))
+			c.Term(d("2028-10-01"))
+		}, "2023/24 2028/29"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := c.Tracked()
+			tc.ask(tr)
+			if got := strings.Join(tr.Assumed(), " "); got != tc.want {
+				t.Fatalf("Assumed() = %q, want %q", got, tc.want)
+			}
+			if c.Assumed() != nil {
+				t.Fatal("the untracked calendar recorded years")
+			}
+		})
+	}
+}

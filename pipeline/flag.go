@@ -63,16 +63,22 @@ func (e *Env) RulesConfig() (rules.Config, error) {
 	return rules.FromYAML(e.Config.Rules, e.Config.FullTimeHours)
 }
 
-// Calendar returns the loaded school calendar, or the built-in one for England.
+// Calendar returns the loaded school calendar, or the built-in one for England. The run's warnings
+// name any academic year outside it that it is asked about (see calendarWarning).
 func (e *Env) Calendar(ctx context.Context) (*calendar.Calendar, error) {
 	terms, closures, loaded, err := e.Store.Calendar(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if !loaded {
-		return calendar.Default(), nil
+	cal := calendar.Default()
+	if loaded {
+		if cal, err = calendar.New(terms, closures); err != nil {
+			return nil, err
+		}
 	}
-	return calendar.New(terms, closures)
+	cal = cal.Tracked()
+	e.trackCalendar(cal, loaded)
+	return cal, nil
 }
 
 // pupilsPerRange is how many pupil ids the rules take at a time: about 60,000 suspension events

@@ -88,6 +88,9 @@ func (e *Env) runJob(ctx context.Context, job string, planned time.Time, schedul
 	if err := e.Store.SaveRun(context.WithoutCancel(ctx), r); err != nil && runErr == nil {
 		runErr = err
 	}
+	for _, w := range e.Warnings() {
+		log.Warn("warning", "warning", w)
+	}
 	log.Info("job ended", "outcome", r.Outcome, "files", r.Files, "rows", r.Rows, "cases", r.Cases,
 		"letters", r.Letters, "seconds", r.Ended.Sub(r.Started).Seconds())
 	return sum, runErr

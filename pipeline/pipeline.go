@@ -29,6 +29,8 @@ type Env struct {
 	Progress func(total int, what string) Progress
 	// ListCases makes Flag list every case in its summary, for --json; otherwise it only counts them.
 	ListCases bool
+
+	warnings *warnings // the run's warnings (see Warn)
 }
 
 // Progress is a progress display for long work.

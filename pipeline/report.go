@@ -29,6 +29,14 @@ func (e *Env) writeReport(ctx context.Context, letters []reports.LetterRow) (Rep
 	if err != nil {
 		return sum, err
 	}
+	// The cases' school-day figures were counted for the run date: a date outside the calendar is
+	// warned about on the Summary sheet, with whatever else this run has warned about.
+	cal, err := e.Calendar(ctx)
+	if err != nil {
+		return sum, err
+	}
+	cal.Term(e.Today)
+	r.Warnings = e.Warnings()
 	if letters == nil {
 		if letters, err = e.lettersMadeOn(ctx, e.Today); err != nil {
 			return sum, err

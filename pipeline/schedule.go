@@ -84,6 +84,7 @@ func (e *Env) scheduled(ctx context.Context, job string, sched cron.Schedule, lo
 func (e *Env) runScheduled(ctx context.Context, job string, planned time.Time) {
 	// A copy per run: jobs may overlap, and each computes for its own day.
 	run := *e
+	run.warnings = nil
 	run.Today = pme.DateOf(e.now().In(planned.Location()))
 	if _, err := run.runJob(ctx, job, planned, true); err != nil && !errors.Is(err, ErrSkipped) {
 		e.log().Error("job failed", "job", job, "error", err.Error())

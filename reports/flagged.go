@@ -57,6 +57,7 @@ type FlaggedReport struct {
 	// per case id for the Cases sheet's casework columns, and the Summary's overdue counts. Zero
 	// when casework has nothing recorded: the columns are blank and the counts 0.
 	Casework pme.CaseworkReport
+	Warnings []string // the run's warnings (cli.md), listed on the Summary sheet
 }
 
 // caseColumns are the columns of the Cases sheet and of the CSV, exactly as outputs.md names them.
@@ -403,6 +404,9 @@ func flaggedSummary(b *xlBook, r FlaggedReport) error {
 	if err != nil {
 		return err
 	}
+	if row, err = summaryWarnings(b, row, r.Warnings); err != nil {
+		return err
+	}
 	if len(r.Cases) == 0 {
 		row++
 		if err := b.setRow(sh, row, b.label, "No open cases"); err != nil {
@@ -480,6 +484,26 @@ func flaggedFacts(b *xlBook, r FlaggedReport) (int, error) {
 			st = b.date
 		}
 		if err := b.style(sh, 2, row, 2, row, st); err != nil {
+			return 0, err
+		}
+	}
+	return row, nil
+}
+
+// summaryWarnings writes the run's warnings under the facts, each a wrapped paragraph across the
+// two columns, and returns the last row written.
+func summaryWarnings(b *xlBook, row int, warnings []string) (int, error) {
+	const sh = "Summary"
+	if len(warnings) == 0 {
+		return row, nil
+	}
+	row += 2
+	if err := b.setRow(sh, row, b.header, "Warnings", ""); err != nil {
+		return 0, err
+	}
+	for _, w := range warnings {
+		row++
+		if err := b.paragraph(sh, row, 2, 52+14, w); err != nil {
 			return 0, err
 		}
 	}

@@ -286,3 +286,38 @@ func TestFlaggedReportNeedsRunDate(t *testing.T) {
 		t.Fatal("WriteFlaggedReport with no run date: err = nil, want an error")
 	}
 }
+
+// The run's warnings are on the Summary sheet, under the facts, and the chart still draws the rule
+// table wherever it has moved to.
+func TestFlaggedReportSummaryWarnings(t *testing.T) {
+	r := sampleReport()
+	r.Warnings = []string{"School days in 2028/29 were assumed to be every weekday but bank holidays: load the council's calendar with: pme load calendar FILE"}
+	paths, err := WriteFlaggedReport(t.TempDir(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := openReport(t, paths[0])
+	rows, err := f.GetRows("Summary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, ruleAt := -1, -1
+	for i, row := range rows {
+		if len(row) > 0 && row[0] == "Warnings" && i+1 < len(rows) && rows[i+1][0] == r.Warnings[0] {
+			at = i
+		}
+		if len(row) > 0 && row[0] == "Cases by rule" {
+			ruleAt = i + 1 // 1-based row of the table's header
+		}
+	}
+	if at < 0 {
+		t.Fatalf("Summary lacks the warning under a Warnings heading:\n%q", rows)
+	}
+	if ruleAt < at {
+		t.Fatalf("Cases by rule (row %d) comes before the warnings (row %d)", ruleAt, at+1)
+	}
+	chart := zipParts(t, paths[0])["xl/charts/chart1.xml"]
+	if ref := fmt.Sprintf("<f>Summary!$B$%d</f>", ruleAt); !bytes.Contains(chart, []byte(ref)) {
+		t.Errorf("chart does not name the rule table's header %s:\n%.1500s", ref, chart)
+	}
+}

@@ -155,6 +155,11 @@ func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 	if err := cmd.run(ctx, a, positional); err != nil {
 		return a.fail(cmd.name, err)
 	}
+	if !a.g.json && a.env != nil {
+		for _, w := range a.env.Warnings() {
+			a.say("Warning: %s", w)
+		}
+	}
 	return exitOK
 }
 
@@ -298,11 +303,40 @@ func (a *app) logger() (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(a.stderr, opts)), nil
 }
 
-// printJSON writes v as the command's JSON summary on standard output.
+// printJSON writes v as the command's JSON summary on standard output, with the run's warnings.
 func (a *app) printJSON(v any) error {
+	if a.env != nil {
+		if ws := a.env.Warnings(); len(ws) > 0 {
+			v = withWarnings{v, ws}
+		}
+	}
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// withWarnings is a JSON summary with the run's warnings added as its "warnings" list (cli.md),
+// whatever the summary's type: operations add warnings with Env.Warn, not to their summaries.
+type withWarnings struct {
+	summary  any
+	warnings []string
+}
+
+func (w withWarnings) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(w.summary)
+	if err != nil || len(b) < 2 || b[0] != '{' {
+		return b, err
+	}
+	ws, err := json.Marshal(w.warnings)
+	if err != nil {
+		return nil, err
+	}
+	out := append(b[:len(b)-1:len(b)-1], ","...)
+	if len(b) == 2 { // {}
+		out = out[:1]
+	}
+	out = append(append(out, `"warnings":`...), ws...)
+	return append(out, '}'), nil
 }
 
 // say prints a line of the human summary on standard error.
