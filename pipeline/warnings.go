@@ -73,16 +73,19 @@ func calendarWarning(cals []runCalendar) string {
 	var years []string
 	var covers string
 	for _, c := range cals {
-		for _, y := range c.cal.Assumed() {
+		assumed := c.cal.Assumed()
+		if len(assumed) == 0 {
+			continue
+		}
+		for _, y := range assumed {
 			if !slices.Contains(years, y) {
 				years = append(years, y)
 			}
 		}
-		if covers == "" {
-			covers = "the built-in calendar for England covers " + yearRange(c.cal.Years())
-			if c.loaded {
-				covers = "the loaded calendar covers " + yearRange(c.cal.Years())
-			}
+		// The calendar that assumed last: a run that loads the council's calendar names that one.
+		covers = "the built-in calendar for England covers " + yearRange(c.cal.Years())
+		if c.loaded {
+			covers = "the loaded calendar covers " + yearRange(c.cal.Years())
 		}
 	}
 	if len(years) == 0 {
