@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -45,41 +44,24 @@ type CaseList struct {
 }
 
 // FilterCases returns a page of the open cases that match the filter, in the order of pme cases
-// unless another is asked for.
+// (most severe first, then case id) unless another is asked for.
 func (e *Env) FilterCases(ctx context.Context, f CaseFilter) (CaseList, error) {
-	sum, err := e.OpenCases(ctx)
+	q := store.CaseQuery{Status: f.Status, Severity: f.Severity, Rule: f.Rule, LAESTAB: f.School, Plan: f.Plan,
+		Sort: f.Sort, Limit: CasesPerPage}
+	page := max(f.Page, 1)
+	q.Offset = (page - 1) * CasesPerPage
+	cases, total, names, err := e.Store.CasePage(ctx, q)
 	if err != nil {
 		return CaseList{}, err
 	}
-	names, err := e.schoolNames(ctx)
-	if err != nil {
-		return CaseList{}, err
+	list := CaseList{Total: total, Page: page, Pages: max((total+CasesPerPage-1)/CasesPerPage, 1)}
+	if page > list.Pages { // past the end: show the last page
+		return e.FilterCases(ctx, CaseFilter{Status: f.Status, Severity: f.Severity, Rule: f.Rule, School: f.School,
+			Plan: f.Plan, Sort: f.Sort, Page: list.Pages})
 	}
-	var rows []CaseListRow
-	for _, c := range sum.Cases {
-		if f.Status != "" && c.Status != f.Status || f.Severity != "" && c.Severity != f.Severity ||
-			f.Plan != "" && c.Plan != f.Plan || f.School != "" && c.LAESTAB != f.School ||
-			f.Rule != "" && !slices.Contains(c.Rules, f.Rule) {
-			continue
-		}
-		rows = append(rows, CaseListRow{CaseSummary: c, SchoolName: names[c.LAESTAB]})
+	for _, c := range cases {
+		list.Rows = append(list.Rows, CaseListRow{CaseSummary: caseSummary(c), SchoolName: names[c.LAESTAB]})
 	}
-	by := map[string]func(a, b CaseListRow) int{
-		"case":   func(a, b CaseListRow) int { return strings.Compare(a.CaseID, b.CaseID) },
-		"status": func(a, b CaseListRow) int { return strings.Compare(a.Status, b.Status) },
-		"school": func(a, b CaseListRow) int { return strings.Compare(a.SchoolName+a.LAESTAB, b.SchoolName+b.LAESTAB) },
-		"rule": func(a, b CaseListRow) int {
-			return strings.Compare(strings.Join(a.Rules, " "), strings.Join(b.Rules, " "))
-		},
-	}
-	if cmp, ok := by[f.Sort]; ok {
-		slices.SortStableFunc(rows, cmp) // stable: ties keep the pme cases order
-	}
-	list := CaseList{Total: len(rows), Page: max(f.Page, 1)}
-	list.Pages = max((len(rows)+CasesPerPage-1)/CasesPerPage, 1)
-	list.Page = min(list.Page, list.Pages)
-	from := (list.Page - 1) * CasesPerPage
-	list.Rows = rows[from:min(from+CasesPerPage, len(rows))]
 	return list, nil
 }
 
@@ -112,13 +94,8 @@ func (e *Env) Overview(ctx context.Context) (Overview, error) {
 		return o, err
 	}
 	o.AsAt = asAt
-	sum, err := e.OpenCases(ctx)
-	if err != nil {
+	if o.ByStatus, o.BySeverity, err = e.Store.OpenCaseCounts(ctx); err != nil {
 		return o, err
-	}
-	for _, c := range sum.Cases {
-		o.ByStatus[c.Status]++
-		o.BySeverity[c.Severity]++
 	}
 	runs, err := e.Store.Runs(ctx, 200)
 	if err != nil {
@@ -359,23 +336,17 @@ type CaseBasics struct {
 
 // CaseBasics returns the case with that id; ErrNotFound when there is none.
 func (e *Env) CaseBasics(ctx context.Context, id string) (CaseBasics, error) {
-	cases, err := e.Store.Cases(ctx)
+	c, err := e.Store.Case(ctx, id)
 	if err != nil {
 		return CaseBasics{}, err
 	}
-	for _, c := range cases {
-		if c.ID != id {
-			continue
-		}
-		names, err := e.schoolNames(ctx)
-		if err != nil {
-			return CaseBasics{}, err
-		}
-		evs, err := e.Store.CaseEvents(ctx, id)
-		if err != nil {
-			return CaseBasics{}, err
-		}
-		return CaseBasics{Case: c, SchoolName: names[c.LAESTAB], Events: evs}, nil
+	name, err := e.Store.SchoolName(ctx, c.LAESTAB)
+	if err != nil {
+		return CaseBasics{}, err
 	}
-	return CaseBasics{}, store.ErrNotFound
+	evs, err := e.Store.CaseEvents(ctx, id)
+	if err != nil {
+		return CaseBasics{}, err
+	}
+	return CaseBasics{Case: *c, SchoolName: name, Events: evs}, nil
 }

@@ -473,3 +473,14 @@ say "bench: table written to $BENCH_DIR/bench.md"
 for db in $(psql "$ADMIN_URL" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'pme\\_bench\\_%'"); do
 	psql "$ADMIN_URL" -q -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
 done
+
+# ---- 6. the web application (web.md) ----
+# The case list over 10,000 open cases, and 20 signed-in clients for 30 s on the case list and case
+# pages, against a server on 127.0.0.1 only; on SQLite, and on PostgreSQL (a fresh schema).
+say "bench: web application (case list over 10,000 open cases; 20 clients for 30 s)"
+PME_WEB_BENCH=1 PME_TEST_DATABASE_URL=${PME_TEST_DATABASE_URL:-$ADMIN_URL} \
+	go test ./web -run '^TestWebBench$' -count=1 -v 2>"$LOGS/web-bench.err" | grep '^web-bench' | tee "$LOGS/web-bench.txt"
+{
+	printf '\n## Web application\n\n| backend | measure | figures |\n|---|---|---|\n'
+	awk '{ f = ""; for (i = 4; i <= NF; i++) f = f " " $i; printf "| %s | %s |%s |\n", $2, $3, f }' "$LOGS/web-bench.txt"
+} >>"$BENCH_DIR/bench.md"
