@@ -166,3 +166,51 @@ type AttendanceDay struct {
 	AM      string `db:"am"`
 	PM      string `db:"pm"`
 }
+
+// Attendance rule ids (attendance.md).
+const (
+	RuleAttC2NotReturned = "ATT_C2_NOT_RETURNED"
+	RuleAttENotReturned  = "ATT_E_NOT_RETURNED"
+	RuleAttESixthDay     = "ATT_E_SIXTH_DAY"
+	RuleAttBNoAP         = "ATT_B_NO_AP"
+	RuleAttRTNotCoded    = "ATT_RT_NOT_CODED"
+	RuleAttAbsencePlan   = "ATT_ABSENCE_PLAN"
+)
+
+// AttendanceFact is what the register says of one pupil at one school this academic year, as the
+// store aggregates it for the rules: the year's possible and present sessions, what the recent
+// window (the last school days up to the run date) holds, and the days coded E.
+type AttendanceFact struct {
+	PupilID  int64  `db:"pupil_id"`
+	LAESTAB  string `db:"laestab"`
+	Possible int    `db:"possible"` // this academic year, marks and summaries
+	Present  int    `db:"present"`
+	LastMark Date   `db:"last_mark"`
+
+	RecentDays int  `db:"recent_days"` // days with a mark in the window
+	RecentC2   int  `db:"recent_c2"`   // C2 sessions in the window
+	C2From     Date `db:"c2_from"`
+	C2To       Date `db:"c2_to"`
+	RecentB    int  `db:"recent_b"`
+	BFrom      Date `db:"b_from"`
+	BTo        Date `db:"b_to"`
+
+	YearC2     int  `db:"year_c2"` // C2 sessions this academic year
+	YearC2From Date `db:"year_c2_from"`
+	YearC2To   Date `db:"year_c2_to"`
+
+	EText string           `db:"e_days"` // as stored: "2026-11-02:2 2026-11-03:1"
+	EDays []AttendanceEDay `db:"-"`      // days with E this year, oldest first
+}
+
+// AttendanceEDay is a school day with E in one or both sessions.
+type AttendanceEDay struct {
+	Date     Date
+	Sessions int
+}
+
+// AttendanceWindow is the recent window of the rules: its first and last school day.
+type AttendanceWindow struct {
+	From, To Date
+	Days     int // school days in it
+}

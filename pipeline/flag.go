@@ -98,6 +98,7 @@ type evaluation struct {
 	today     pme.Date
 	plans     []pme.Plan
 	providers []pme.Provider
+	schools   map[string]string // LAESTAB → name, for the attendance rules' sentences
 }
 
 func (e *Env) newEvaluation(ctx context.Context) (*evaluation, error) {
@@ -113,6 +114,9 @@ func (e *Env) newEvaluation(ctx context.Context) (*evaluation, error) {
 		return nil, err
 	}
 	if ev.providers, err = e.Store.Providers(ctx); err != nil {
+		return nil, err
+	}
+	if ev.schools, err = e.schoolNames(ctx); err != nil {
 		return nil, err
 	}
 	return ev, nil
@@ -131,9 +135,14 @@ func (ev *evaluation) run(r *store.Reader, fn func(rg store.PupilRange, results 
 		return err
 	}
 	yearStart, _, _ := calendar.AcademicYear(ev.today)
+	att, err := ev.attendance(r)
+	if err != nil {
+		return err
+	}
 	for from := int64(0); from <= last; from += pupilsPerRange {
 		rg := store.PupilRange{From: from, To: from + pupilsPerRange}
 		f := rules.Facts{Providers: ev.providers}
+		att.fill(&f, rg)
 		if f.Pupils, err = r.Pupils(rg); err != nil {
 			return err
 		}

@@ -15,9 +15,10 @@ import (
 // concerns, and its basis: the figures the school returned that the finding rests on (dates,
 // hours, sessions, a provider), without the counts of school days that grow by themselves.
 type finding struct {
-	text    string
-	basis   string
-	laestab string
+	text     string
+	basis    string
+	laestab  string
+	severity string // when set, the severity instead of the rule's configured one
 }
 
 // rule is one risk rule: a stable id and a check of one pupil's facts.
@@ -46,6 +47,12 @@ var catalogue = []rule{
 	{pme.RulePMEOver20Days, pmeOver20Days},
 	{pme.RuleMultipleReturns, multipleReturns},
 	{pme.RuleMatchAmbiguous, matchAmbiguous},
+	{pme.RuleAttC2NotReturned, attC2NotReturned},
+	{pme.RuleAttENotReturned, attENotReturned},
+	{pme.RuleAttESixthDay, attESixthDay},
+	{pme.RuleAttBNoAP, attBNoAP},
+	{pme.RuleAttRTNotCoded, attRTNotCoded},
+	{pme.RuleAttAbsencePlan, attAbsencePlan},
 }
 
 // fingerprint digests the findings' rules and severities and the figures they rest on, so that a

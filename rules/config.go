@@ -62,6 +62,13 @@ var defaults = map[string]ruleDefault{
 	pme.RulePMEOver20Days:         {pme.SeverityHigh, map[string]float64{KeySchoolDays: 20}},
 	pme.RuleMultipleReturns:       {pme.SeverityMedium, map[string]float64{KeyCount: 2}},
 	pme.RuleMatchAmbiguous:        {pme.SeverityMedium, nil},
+	// attendance.md
+	pme.RuleAttC2NotReturned: {pme.SeverityHigh, map[string]float64{KeySessions: 4, KeySchoolDays: 10}},
+	pme.RuleAttENotReturned:  {pme.SeverityHigh, map[string]float64{KeySessions: 1}},
+	pme.RuleAttESixthDay:     {pme.SeverityHigh, map[string]float64{KeyDays: 5}},
+	pme.RuleAttBNoAP:         {pme.SeverityMedium, map[string]float64{KeySessions: 6, KeySchoolDays: 10}},
+	pme.RuleAttRTNotCoded:    {pme.SeverityLow, map[string]float64{KeySchoolDays: 10}},
+	pme.RuleAttAbsencePlan:   {pme.SeverityMedium, map[string]float64{KeyPercent: 90, KeySeverePercent: 50, KeySessions: 20}},
 }
 
 // IDs returns every rule id, sorted.
@@ -235,12 +242,14 @@ func checkThreshold(key string, v float64) error {
 	switch {
 	case math.IsNaN(v) || v < 0:
 		return fmt.Errorf("%v must not be negative", v)
-	case key == KeyPercent && v > 100:
+	case (key == KeyPercent || key == KeySeverePercent) && v > 100:
 		return fmt.Errorf("%v must be at most 100", v)
 	case (key == KeySchoolDays || key == KeyDays || key == KeyCount) && v > 366:
 		return fmt.Errorf("%v must be at most 366", v)
 	case key == KeyHours && v > 60:
 		return fmt.Errorf("%v must be at most 60", v)
+	case key == KeySessions && v > 1000:
+		return fmt.Errorf("%v must be at most 1000", v)
 	}
 	return nil
 }
@@ -278,6 +287,9 @@ func (c Config) threshold(id, key string) float64 {
 	}
 	return defaults[id].thresholds[key]
 }
+
+// Threshold returns a rule's threshold, or its default when the config leaves it out.
+func (c Config) Threshold(id, key string) float64 { return c.threshold(id, key) }
 
 // fullTime returns the full-time hours a week for an NC year, falling back to "unknown".
 func (c Config) fullTime(year string) float64 {

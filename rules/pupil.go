@@ -194,6 +194,24 @@ func letterDue(p *pupilFacts) bool {
 	return false
 }
 
+// c2LetterDue: an open CP or CIN plan and ATT_C2_NOT_RETURNED: the register shows a part-time
+// timetable the school has not returned (attendance.md); the letter describes it from the register.
+func c2LetterDue(p *pupilFacts, fs []pme.Finding) bool {
+	fired := false
+	for _, f := range fs {
+		fired = fired || f.Rule == pme.RuleAttC2NotReturned
+	}
+	if !fired {
+		return false
+	}
+	for _, pl := range p.plans {
+		if pl.PlanType == pme.PlanCP || pl.PlanType == pme.PlanCIN {
+			return true
+		}
+	}
+	return false
+}
+
 // joinAnd joins "a", "b" and "c" as "a, b and c".
 func joinAnd(s []string) string {
 	if len(s) <= 1 {

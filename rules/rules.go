@@ -24,6 +24,14 @@ type Facts struct {
 	Matches     []pme.PlanMatch
 	Providers   []pme.Provider
 	ReturnTypes map[int64][]pme.ReturnType
+
+	// The attendance register (attendance.go): each pupil's aggregate by school, the recent
+	// windows it was aggregated over, the schools' names, and the date of each school's latest
+	// reduced-timetable return.
+	Attendance       []pme.AttendanceFact
+	Windows          AttendanceWindows
+	SchoolNames      map[string]string
+	TimetableReturns map[string]pme.Date
 }
 
 // PupilResult is what the rules found for one pupil on the run date.
@@ -65,6 +73,7 @@ type pupilFacts struct {
 	suspensions []*pme.StoredSuspension
 	matches     []*pme.PlanMatch
 	returnTypes []pme.ReturnType
+	attendance  []*pme.AttendanceFact
 
 	// Worked out once per pupil before the rules run.
 	activeRT []*pme.StoredTimetable // oldest first
@@ -107,6 +116,9 @@ func index(f Facts) map[int64]*pupilFacts {
 	for id, types := range f.ReturnTypes {
 		get(id).returnTypes = types
 	}
+	for id, as := range attendanceOf(f.Attendance) {
+		get(id).attendance = as
+	}
 	return by
 }
 
@@ -125,13 +137,18 @@ type evaluator struct {
 	since     map[pme.Date]int // school days from a date to today, inclusive
 
 	providerMemo map[string]providerMatch
+
+	windows     AttendanceWindows
+	schoolNames map[string]string
+	rtReturns   map[string]pme.Date
 }
 
 // Evaluate runs every enabled rule for every pupil in the facts as at today. It returns one result
 // per pupil with a finding or a letter due, ordered by pupil id.
 func Evaluate(f Facts, cal *calendar.Calendar, cfg Config, today pme.Date) []PupilResult {
 	e := &evaluator{cal: cal, cfg: cfg, today: today, providers: match.NewProviders(f.Providers),
-		since: map[pme.Date]int{}, providerMemo: map[string]providerMatch{}}
+		since: map[pme.Date]int{}, providerMemo: map[string]providerMatch{},
+		windows: f.Windows, schoolNames: f.SchoolNames, rtReturns: f.TimetableReturns}
 	e.yearStart, e.yearEnd, e.yearName = calendar.AcademicYear(today)
 	e.term, e.hasTerm = cal.TermOrPrevious(today)
 
@@ -175,8 +192,12 @@ func (e *evaluator) pupil(p *pupilFacts) (PupilResult, bool) {
 		if !ok {
 			continue
 		}
+		sev := rc.Severity
+		if fd.severity != "" {
+			sev = fd.severity
+		}
 		res.Findings = append(res.Findings, pme.Finding{
-			Rule: r.id, Severity: rc.Severity, Explanation: fd.text, LAESTAB: fd.laestab,
+			Rule: r.id, Severity: sev, Explanation: fd.text, LAESTAB: fd.laestab,
 		})
 		basis[r.id] = fd.basis
 	}
@@ -187,7 +208,7 @@ func (e *evaluator) pupil(p *pupilFacts) (PupilResult, bool) {
 			res.Findings[i].Severity = raise(res.Findings[i].Severity)
 		}
 	}
-	res.LetterDue = letterDue(p)
+	res.LetterDue = letterDue(p) || c2LetterDue(p, res.Findings)
 	if len(res.Findings) == 0 && !res.LetterDue {
 		return PupilResult{}, false
 	}

@@ -401,3 +401,159 @@ func (s *Store) AttendanceSummaries(ctx context.Context) ([]AttendanceSummary, e
 	}
 	return out, nil
 }
+
+// attCodeSQL is a CASE counting col's sessions whose code satisfies keep (1 or 0).
+func attCodeSQL(col string, keep func(pme.AttendanceCode) bool) string {
+	var in []string
+	for _, c := range pme.AttendanceCodes() {
+		if keep(c) {
+			in = append(in, "'"+strings.ReplaceAll(c.Code, "'", "''")+"'")
+		}
+	}
+	return "CASE WHEN " + col + " IN (" + strings.Join(in, ", ") + ") THEN 1 ELSE 0 END"
+}
+
+// bothSessions adds a session count over am and pm.
+func bothSessions(keep func(pme.AttendanceCode) bool) string {
+	return "(" + attCodeSQL("am", keep) + " + " + attCodeSQL("pm", keep) + ")"
+}
+
+func isCode(code string) func(pme.AttendanceCode) bool {
+	return func(c pme.AttendanceCode) bool { return c.Code == code }
+}
+
+// AttendanceQuery says what the attendance rules need aggregated: the academic year up to the run
+// date, the first days of the recent windows, and the attendance line below which a pupil's
+// figures are kept whatever else they show.
+type AttendanceQuery struct {
+	YearStart, Today    pme.Date
+	C2From, BFrom, From pme.Date // windows: C2, B, any mark
+	Percent             float64
+}
+
+// AttendanceFacts aggregates the register for the rules in one pass over the year's marks: per
+// pupil and school, the possible and present sessions, the recent C2 and B sessions and their
+// first and last days, and the days coded E. Only pairs the rules may fire on are returned: some
+// C2, B or E, attendance below the line, or a current reduced timetable (ATT_RT_NOT_CODED).
+// Summaries count for a pupil and school with no marks this year.
+func (r *Reader) AttendanceFacts(q AttendanceQuery) ([]pme.AttendanceFact, error) {
+	possible := bothSessions(func(c pme.AttendanceCode) bool { return c.Possible })
+	present := bothSessions(func(c pme.AttendanceCode) bool { return c.Present })
+	c2 := bothSessions(isCode("C2"))
+	b := bothSessions(isCode("B"))
+	e := bothSessions(isCode("E"))
+	eDay := `CAST(day AS TEXT) || ':' || CAST(` + e + ` AS TEXT)`
+	agg := `string_agg(CASE WHEN am = 'E' OR pm = 'E' THEN ` + eDay + ` END, ' ')`
+	if r.sqlite {
+		agg = `group_concat(CASE WHEN am = 'E' OR pm = 'E' THEN ` + eDay + ` END, ' ')`
+	}
+	inner := `SELECT pupil_id, laestab,
+		SUM(` + possible + `) AS possible,
+		SUM(` + present + `) AS present,
+		MAX(day) AS last_mark,
+		SUM(CASE WHEN day >= ? THEN 1 ELSE 0 END) AS recent_days,
+		SUM(CASE WHEN day >= ? THEN ` + c2 + ` ELSE 0 END) AS recent_c2,
+		MIN(CASE WHEN day >= ? AND (am = 'C2' OR pm = 'C2') THEN day END) AS c2_from,
+		MAX(CASE WHEN day >= ? AND (am = 'C2' OR pm = 'C2') THEN day END) AS c2_to,
+		SUM(CASE WHEN day >= ? THEN ` + b + ` ELSE 0 END) AS recent_b,
+		MIN(CASE WHEN day >= ? AND (am = 'B' OR pm = 'B') THEN day END) AS b_from,
+		MAX(CASE WHEN day >= ? AND (am = 'B' OR pm = 'B') THEN day END) AS b_to,
+		SUM(` + c2 + `) AS year_c2,
+		MIN(CASE WHEN am = 'C2' OR pm = 'C2' THEN day END) AS year_c2_from,
+		MAX(CASE WHEN am = 'C2' OR pm = 'C2' THEN day END) AS year_c2_to,
+		SUM(` + e + `) AS year_e,
+		COALESCE(` + agg + `, '') AS e_days
+		FROM att_mark WHERE day >= ? AND day <= ?
+		GROUP BY pupil_id, laestab`
+	query := `SELECT pupil_id, CAST(laestab AS TEXT) AS laestab, possible, present, last_mark, recent_days, recent_c2,
+		c2_from, c2_to, recent_b, b_from, b_to, year_c2, year_c2_from, year_c2_to, e_days
+		FROM (` + inner + `) a
+		WHERE recent_c2 > 0 OR recent_b > 0 OR year_e > 0 OR present * 100 < possible * CAST(? AS DOUBLE PRECISION)
+		OR pupil_id IN (SELECT pupil_id FROM timetable WHERE is_current)`
+	var out []pme.AttendanceFact
+	err := r.sel(&out, query, q.From, q.C2From, q.C2From, q.C2From, q.BFrom, q.BFrom, q.BFrom,
+		q.YearStart, q.Today, q.Percent)
+	if err != nil {
+		return nil, fmt.Errorf("aggregate attendance: %w", err)
+	}
+	var sums []AttendanceSummary
+	err = r.sel(&sums, `SELECT pupil_id, CAST(laestab AS TEXT) AS laestab, from_date, to_date, possible, counts
+		FROM att_summary s WHERE to_date >= ? AND from_date <= ? AND NOT EXISTS (
+			SELECT 1 FROM att_mark m WHERE m.pupil_id = s.pupil_id AND m.laestab = s.laestab AND m.day >= ?)
+		ORDER BY pupil_id, laestab, from_date`, q.YearStart, q.Today, q.YearStart)
+	if err != nil {
+		return nil, fmt.Errorf("load attendance summaries: %w", err)
+	}
+	return append(out, summaryFacts(sums, q)...), nil
+}
+
+// summaryFacts turns summaries into facts: their counts add to the year's figures, and their C2
+// and B count as recent when the whole period lies in the window.
+func summaryFacts(sums []AttendanceSummary, q AttendanceQuery) []pme.AttendanceFact {
+	var out []pme.AttendanceFact
+	for _, s := range sums {
+		counts := ParseCounts(s.Text)
+		if len(out) == 0 || out[len(out)-1].PupilID != s.PupilID || out[len(out)-1].LAESTAB != s.LAESTAB {
+			out = append(out, pme.AttendanceFact{PupilID: s.PupilID, LAESTAB: s.LAESTAB})
+		}
+		f := &out[len(out)-1]
+		f.Possible += s.Possible
+		for code, n := range counts {
+			if c, ok := pme.LookupAttendanceCode(code); ok && c.Present {
+				f.Present += n
+			}
+		}
+		if s.To.After(f.LastMark) {
+			f.LastMark = s.To
+		}
+		if n := counts["C2"]; n > 0 {
+			f.YearC2 += n
+			if f.YearC2From.IsZero() {
+				f.YearC2From = s.From
+			}
+			f.YearC2To = s.To
+			if !s.From.Before(q.C2From) {
+				f.RecentC2 += n
+				if f.C2From.IsZero() {
+					f.C2From = s.From
+				}
+				f.C2To = s.To
+			}
+		}
+		if n := counts["B"]; n > 0 && !s.From.Before(q.BFrom) {
+			f.RecentB += n
+			if f.BFrom.IsZero() {
+				f.BFrom = s.From
+			}
+			f.BTo = s.To
+		}
+	}
+	return out
+}
+
+// TimetableReturns returns the date of each school's latest accepted reduced-timetable sheet,
+// nil returns included.
+func (r *Reader) TimetableReturns() (map[string]pme.Date, error) {
+	var rows []struct {
+		Schools  string `db:"schools"`
+		Received string `db:"received"`
+	}
+	err := r.sel(&rows, `SELECT fs.schools, CAST(MAX(f.received) AS TEXT) AS received FROM file_sheet fs JOIN file f ON f.id = fs.file_id
+		WHERE fs.return_type = 'reduced-timetable' AND f.status IN ('accepted', 'partial') GROUP BY fs.schools`)
+	if err != nil {
+		return nil, fmt.Errorf("load reduced-timetable returns: %w", err)
+	}
+	out := map[string]pme.Date{}
+	for _, row := range rows {
+		d, err := pme.ParseISO(row.Received[:min(10, len(row.Received))])
+		if err != nil {
+			continue
+		}
+		for _, la := range splitSchools(row.Schools) {
+			if d.After(out[la]) {
+				out[la] = d
+			}
+		}
+	}
+	return out, nil
+}

@@ -106,3 +106,53 @@ func TestAttendanceSummaryReplaces(t *testing.T) {
 		}
 	})
 }
+
+// The register's aggregate for the rules, on both backends: windows, E days and summaries.
+func TestAttendanceFacts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ingestFile(t, s, "att.csv", sheet{typ: pme.AttendanceMarks, schools: []string{schoolA}, recs: []pme.Record{
+			mark(schoolA, ada, "2026-11-02", "/", "/"),
+			mark(schoolA, ada, "2026-11-20", "C2", "C2"),
+			mark(schoolA, ada, "2026-11-23", "C2", "/"),
+			mark(schoolA, ada, "2026-11-24", "E", "E"),
+			mark(schoolA, ada, "2026-11-25", "E", "I"),
+			mark(schoolA, ada, "2026-11-26", "B", "B"),
+			mark(schoolA, bo, "2026-11-26", "/", "/"), // nothing to say about Bo
+		}})
+		sum := pme.Record{Type: pme.AttendanceSummary, LAESTAB: schoolB, Pupil: pme.Pupil{UPN: cy.upn},
+			Attendance: &pme.AttendanceRow{From: pme.MustDate("2026-11-23"), To: pme.MustDate("2026-11-27"),
+				Possible: 10, Counts: map[string]int{"C2": 6, "/": 4}}}
+		ingestFile(t, s, "sum.csv", sheet{typ: pme.AttendanceSummary, schools: []string{schoolB}, recs: []pme.Record{sum}})
+		r := s.Reader(context.Background())
+		facts, err := r.AttendanceFacts(store.AttendanceQuery{YearStart: pme.MustDate("2026-09-01"), Today: pme.MustDate("2026-11-27"),
+			C2From: pme.MustDate("2026-11-23"), BFrom: pme.MustDate("2026-11-23"), From: pme.MustDate("2026-11-23"), Percent: 90})
+		if err != nil {
+			t.Fatalf("AttendanceFacts: %v", err)
+		}
+		ids := pupilIDs(t, s)
+		got := map[int64]pme.AttendanceFact{}
+		for _, f := range facts {
+			got[f.PupilID] = f
+		}
+		if len(facts) != 2 {
+			t.Fatalf("facts = %+v, want Ada's and Cy's", facts)
+		}
+		a := got[ids[ada.upn]]
+		a.EDays = nil
+		want := pme.AttendanceFact{PupilID: ids[ada.upn], LAESTAB: schoolA, Possible: 12, Present: 5, LastMark: pme.MustDate("2026-11-26"),
+			RecentDays: 4, RecentC2: 1, C2From: pme.MustDate("2026-11-23"), C2To: pme.MustDate("2026-11-23"),
+			RecentB: 2, BFrom: pme.MustDate("2026-11-26"), BTo: pme.MustDate("2026-11-26"),
+			YearC2: 3, YearC2From: pme.MustDate("2026-11-20"), YearC2To: pme.MustDate("2026-11-23"),
+			EText: a.EText}
+		if !reflect.DeepEqual(a, want) {
+			t.Errorf("Ada = %+v\nwant %+v", a, want)
+		}
+		if e := a.EText; e != "2026-11-24:2 2026-11-25:1" && e != "2026-11-25:1 2026-11-24:2" {
+			t.Errorf("E days = %q", e)
+		}
+		c := got[ids[cy.upn]]
+		if c.LAESTAB != schoolB || c.Possible != 10 || c.Present != 4 || c.RecentC2 != 6 || c.C2From != pme.MustDate("2026-11-23") {
+			t.Errorf("Cy (a summary) = %+v", c)
+		}
+	})
+}
