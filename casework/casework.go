@@ -44,8 +44,9 @@ func DefaultConfig() Config {
 // its status events (oldest first). The latest decision made on or before today applies, except:
 //   - an in-hand or no-further-action decision goes back to unreviewed when the facts change after
 //     it (the case becomes changed, which a new rule or a severity rise makes it, or is flagged
-//     again after closing), saying which change; the facts it was decided on are the decision's
-//     FactsOf date when set (an agenda's), else the day it was made;
+//     again after closing) after the day it was made, saying which change (a decision made on an
+//     agenda whose case had already changed is applied as made: its FactsOf marks it "decided on
+//     facts of" the agenda's date);
 //   - an in-hand decision goes back to unreviewed on its review date.
 //
 // An escalated case stays escalated until a person decides otherwise.
@@ -67,12 +68,8 @@ func HandlingToday(decisions []pme.HandlingDecision, events []pme.CaseEvent, tod
 	if d.State == pme.HandlingEscalated {
 		return h
 	}
-	basis := d.Day
-	if !d.FactsOf.IsZero() && d.FactsOf.Before(basis) {
-		basis = d.FactsOf
-	}
 	for _, ev := range events {
-		if !ev.Date.After(basis) || ev.Date.After(today) {
+		if !ev.Date.After(d.Day) || ev.Date.After(today) {
 			continue
 		}
 		if ev.Status == pme.CaseChanged || ev.Status == pme.CaseNew {
@@ -231,8 +228,10 @@ func compareDue(a, b pme.Date) int {
 }
 
 // Report returns the casework the flagged-case workbook shows: per case its handling, owner, open
-// actions (count, earliest due) and last note date, and the overdue actions and replies.
-func Report(cases []CaseFacts, today pme.Date, cal Calendar, cfg Config) pme.CaseworkReport {
+// actions (count, earliest due) and last note date, and the overdue actions and letter replies.
+// cases need only be those with casework recorded (a case with none is unreviewed, with nothing
+// open); letters are every letter, with its replies and reminder.
+func Report(cases []CaseFacts, letters []LetterFacts, today pme.Date, cal Calendar, cfg Config) pme.CaseworkReport {
 	out := pme.CaseworkReport{Cases: make(map[string]pme.CaseworkRow, len(cases))}
 	for _, c := range cases {
 		h := HandlingToday(c.Decisions, c.Events, today)
@@ -249,12 +248,12 @@ func Report(cases []CaseFacts, today pme.Date, cal Calendar, cfg Config) pme.Cas
 		if n := len(c.Notes); n > 0 {
 			row.LastNoteDate = pme.DateOf(c.Notes[n-1].At)
 		}
-		for _, l := range c.Letters {
-			if LetterState(l, today, cal, cfg).Overdue {
-				out.OverdueReplies++
-			}
-		}
 		out.Cases[c.Case.ID] = row
+	}
+	for _, l := range letters {
+		if LetterState(l, today, cal, cfg).Overdue {
+			out.OverdueReplies++
+		}
 	}
 	return out
 }

@@ -54,7 +54,8 @@ func TestHandlingToday(t *testing.T) {
 		{"escalated stays escalated when facts change", []pme.HandlingDecision{esc}, []pme.CaseEvent{changed("2026-11-30")}, "2026-12-01", pme.HandlingEscalated, "", ""},
 		{"a later decision supersedes", []pme.HandlingDecision{inHand, esc}, nil, "2026-12-14", pme.HandlingEscalated, "", ""},
 		{"a decision after today is not yet made", []pme.HandlingDecision{decision(pme.HandlingInHand, "2026-12-04", "2026-12-18")}, nil, "2026-12-01", pme.HandlingUnreviewed, "", ""},
-		{"decided on the facts of an earlier date, changed since", []pme.HandlingDecision{stale}, []pme.CaseEvent{changed("2026-11-30")}, "2026-12-02", pme.HandlingUnreviewed, pme.ReturnedFactsChanged, "changed on 30/11/2026"},
+		{"decided on the facts of an earlier date: applied as made", []pme.HandlingDecision{stale}, []pme.CaseEvent{changed("2026-11-30")}, "2026-12-02", pme.HandlingInHand, "", ""},
+		{"decided on the facts of an earlier date, changed again after", []pme.HandlingDecision{stale}, []pme.CaseEvent{changed("2026-11-30"), changed("2026-12-03")}, "2026-12-03", pme.HandlingUnreviewed, pme.ReturnedFactsChanged, "changed on 03/12/2026"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

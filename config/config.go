@@ -29,6 +29,7 @@ type Config struct {
 	FullTimeHours map[string]float64        `yaml:"full_time_hours"`
 	Rules         map[string]map[string]any `yaml:"rules"`
 	Letters       Letters                   `yaml:"letters"`
+	Casework      Casework                  `yaml:"casework"`
 	Web           Web                       `yaml:"web"`
 	Attendance    Attendance                `yaml:"attendance"`
 }
@@ -52,6 +53,13 @@ type Attendance struct {
 	MaxFileMB int `yaml:"max_file_mb"`
 }
 
+// Casework configures the casework (casework.md).
+type Casework struct {
+	// VCECAfterSchoolDays: a case flagged for more than this many school days, unreviewed and with
+	// no action done, is listed on the COOS agenda as "consider VCEC referral".
+	VCECAfterSchoolDays int `yaml:"vcec_after_school_days"`
+}
+
 // Limits bound what one returned file may cost.
 type Limits struct {
 	MaxFileMB       int `yaml:"max_file_mb"`
@@ -68,6 +76,11 @@ type Letters struct {
 	ReplySchoolDays int       `yaml:"reply_school_days"`
 	Template        string    `yaml:"template"`
 	Font            string    `yaml:"font"` // a TrueType font with wider coverage than the built-in Go fonts
+	// ReminderTemplate is the reminder letter's template ("" for the built-in one).
+	ReminderTemplate string `yaml:"reminder_template"`
+	// ChaseAfterSchoolDays: school days after a letter's reply-by date with no reply before a
+	// reminder letter is due.
+	ChaseAfterSchoolDays int `yaml:"chase_after_school_days"`
 }
 
 // Signatory signs the letters.
@@ -92,13 +105,15 @@ func Default() Config {
 		Limits:     Limits{MaxFileMB: 200, MaxRowsPerSheet: 1_000_000, MaxUnzippedMB: 256},
 		Attendance: Attendance{MaxRowsPerSheet: 10_000_000, MaxFileMB: 1024},
 		Letters: Letters{
-			Council:         "Nottinghamshire County Council",
-			Service:         "Fair Access Team",
-			Address:         []string{"County Hall", "West Bridgford", "Nottingham", "NG2 7QP"},
-			Signatory:       Signatory{Name: "A. Practitioner", Role: "Pupils Missing Education Practitioner"},
-			ReplySchoolDays: 10,
+			Council:              "Nottinghamshire County Council",
+			Service:              "Fair Access Team",
+			Address:              []string{"County Hall", "West Bridgford", "Nottingham", "NG2 7QP"},
+			Signatory:            Signatory{Name: "A. Practitioner", Role: "Pupils Missing Education Practitioner"},
+			ReplySchoolDays:      10,
+			ChaseAfterSchoolDays: 5,
 		},
-		Web: Web{Addr: "127.0.0.1:8080", SessionIdleMinutes: 30, SessionMaxHours: 8},
+		Casework: Casework{VCECAfterSchoolDays: 20},
+		Web:      Web{Addr: "127.0.0.1:8080", SessionIdleMinutes: 30, SessionMaxHours: 8},
 	}
 }
 
@@ -170,6 +185,12 @@ func (c Config) Validate() error {
 	}
 	if c.Letters.ReplySchoolDays < 1 || c.Letters.ReplySchoolDays > 60 {
 		errs = append(errs, errors.New("letters.reply_school_days must be between 1 and 60"))
+	}
+	if c.Letters.ChaseAfterSchoolDays < 1 || c.Letters.ChaseAfterSchoolDays > 60 {
+		errs = append(errs, errors.New("letters.chase_after_school_days must be between 1 and 60"))
+	}
+	if c.Casework.VCECAfterSchoolDays < 1 || c.Casework.VCECAfterSchoolDays > 190 {
+		errs = append(errs, errors.New("casework.vcec_after_school_days must be between 1 and 190 (a school year)"))
 	}
 	errs = append(errs, c.Web.validate()...)
 	if c.Database != "" && !strings.HasPrefix(c.Database, "sqlite:") && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {

@@ -16,6 +16,9 @@ aliases:
 letters:
   council: Example Council
   reply_school_days: 15
+  chase_after_school_days: 3
+casework:
+  vcec_after_school_days: 15
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +34,9 @@ letters:
 	}
 	if cfg.Letters.Council != "Example Council" || cfg.Letters.ReplySchoolDays != 15 || cfg.Letters.Service != "Fair Access Team" {
 		t.Errorf("letters = %+v", cfg.Letters)
+	}
+	if cfg.Letters.ChaseAfterSchoolDays != 3 || cfg.Casework.VCECAfterSchoolDays != 15 {
+		t.Errorf("chase = %d, vcec = %d; want 3 and 15", cfg.Letters.ChaseAfterSchoolDays, cfg.Casework.VCECAfterSchoolDays)
 	}
 	if got := cfg.Aliases["UPN"]; len(got) != 1 || got[0] != "Pupil UPN" {
 		t.Errorf("aliases = %v", cfg.Aliases)
@@ -61,6 +67,8 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"unknown job", func(c *Config) { c.Schedule["backup"] = "0 1 * * *" }, "schedule.backup"},
 		{"timezone", func(c *Config) { c.Timezone = "Mars/Olympus" }, "timezone"},
 		{"reply days", func(c *Config) { c.Letters.ReplySchoolDays = 0 }, "letters.reply_school_days"},
+		{"chase days", func(c *Config) { c.Letters.ChaseAfterSchoolDays = 0 }, "letters.chase_after_school_days"},
+		{"vcec days", func(c *Config) { c.Casework.VCECAfterSchoolDays = -1 }, "casework.vcec_after_school_days"},
 		{"limits", func(c *Config) { c.Limits.MaxFileMB = 0 }, "limits.max_file_mb"},
 		{"database", func(c *Config) { c.Database = "mysql://x" }, "database"},
 		{"web addr", func(c *Config) { c.Web.Addr = "8080" }, "web.addr"},

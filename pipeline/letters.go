@@ -23,6 +23,7 @@ type LettersSummary struct {
 	NotProduced []reports.NotProduced `json:"not_produced"`
 	Dir         string                `json:"dir,omitempty"`      // out/letters/YYYY-MM-DD
 	Manifest    string                `json:"manifest,omitempty"` // the day's manifest.csv
+	Reminders   []ReminderSummary     `json:"reminders"`          // reminder letters made in this run
 }
 
 // LetterSummary is one letter made in this run.
@@ -68,7 +69,7 @@ func (e *Env) letterTools() (*reports.LetterTemplate, *reports.LetterFont, error
 // loaded. Each letter is written, then recorded: a crash between the two rewrites the same file
 // (its id comes from the episode) on the next run.
 func (e *Env) Letters(ctx context.Context) (LettersSummary, error) {
-	sum := LettersSummary{Letters: []LetterSummary{}, NotProduced: []reports.NotProduced{}}
+	sum := LettersSummary{Letters: []LetterSummary{}, NotProduced: []reports.NotProduced{}, Reminders: []ReminderSummary{}}
 	tmpl, font, err := e.letterTools()
 	if err != nil {
 		return sum, err
@@ -126,6 +127,9 @@ func (e *Env) Letters(ctx context.Context) (LettersSummary, error) {
 	}
 	bar.Finish()
 	sum.NotProduced = append(sum.NotProduced, notProduced...)
+	if sum.Reminders, err = e.writeReminders(ctx, font); err != nil {
+		return sum, err
+	}
 
 	// The day's manifest lists every letter made today (earlier runs' too) and what could not be.
 	today, err := e.Store.Letters(ctx, e.Today)

@@ -27,6 +27,9 @@ type Env struct {
 	Log     *slog.Logger     // never given a name, UPN, address or date of birth
 	// Progress, when set, shows long work to a person at a terminal.
 	Progress func(total int, what string) Progress
+	// User is who runs the pipeline's own commands (PME_USER), recorded on what they write (an
+	// agenda, a reminder letter); "" records SystemActor.
+	User string
 	// ListCases makes Flag list every case in its summary, for --json; otherwise it only counts them.
 	ListCases bool
 

@@ -71,6 +71,9 @@ func (e *Env) flaggedReport(ctx context.Context) (reports.FlaggedReport, error) 
 	if err != nil {
 		return r, err
 	}
+	if r.Casework, err = e.CaseworkReport(ctx); err != nil {
+		return r, err
+	}
 	ctxData, err := e.caseContext(ctx)
 	if err != nil {
 		return r, err

@@ -57,16 +57,20 @@ var commands []command
 func init() {
 	commands = []command{
 		{name: "migrate", summary: "apply pending database migrations", run: cmdMigrate},
-		{name: "load", args: "KIND FILE...", summary: "load schools|contacts|social-care|providers|calendar FILE, or attendance FILE...", run: cmdLoad},
+		{name: "load", args: "KIND FILE...", summary: "load schools|contacts|social-care|providers|calendar FILE, attendance FILE..., or decisions FILE", run: cmdLoad, flags: asFlag},
 		{name: "ingest", args: "[FILE...]", summary: "ingest the files named, or every file in inbox/", run: cmdIngest},
 		{name: "flag", summary: "run the risk rules and update the cases", run: cmdFlag},
 		{name: "report", summary: "write the flagged-case report", run: cmdReport},
-		{name: "letters", args: "[--reprint LETTER_ID]", summary: "write the letters that are due", run: cmdLetters, flags: lettersFlags},
+		{name: "letters", args: "[--reprint LETTER_ID] | reply LETTER_ID --received D --assurance A", summary: "write the letters that are due", run: cmdLetters, flags: lettersFlags},
 		{name: "run", summary: "ingest, flag, report and letters, in that order: the scheduled job", run: cmdRun},
 		{name: "schedule", summary: "run the jobs on their cron schedules until SIGINT/SIGTERM", run: cmdSchedule},
 		{name: "cases", summary: "print the open cases", run: cmdCases},
 		{name: "runs", summary: "print the run ledger", run: cmdRuns},
 		{name: "serve", summary: "the web application on web.addr (web.md)", run: cmdServe},
+		{name: "agenda", args: "[--meeting coos|vcec] [--date YYYY-MM-DD]", summary: "write a meeting's agenda workbook", run: cmdAgenda, flags: agendaFlags},
+		{name: "case", args: "CASE_ID [note|action|done|in-hand|escalate|nfa|assign …]", summary: "show a case, or record casework on it", run: cmdCase, flags: caseFlags},
+		{name: "child", args: "UPN [--export DIR]", summary: "one child's whole history in date order", run: cmdChild, flags: childFlags},
+		{name: "audit", args: "[--case ID] [--person P] [--since YYYY-MM-DD]", summary: "read the audit log", run: cmdAudit, flags: auditFlags},
 		{name: "user", args: "add|disable|enable|reset|list [EMAIL]", summary: "manage who may sign in to pme serve", run: cmdUser, flags: userFlags},
 		{name: "fixtures", args: "--out DIR", summary: "write realistic synthetic data", run: cmdFixtures, flags: fixturesFlags, noStore: true},
 		{name: "demo", summary: "a fresh data folder, synthetic data, pme run, and where to look", run: cmdDemo, noStore: true},
@@ -215,7 +219,7 @@ func (a *app) setup(ctx context.Context, openStore bool) error {
 		return err
 	}
 	a.env = &pipeline.Env{Config: cfg, DataDir: cfg.DataDir, Today: today, Now: time.Now, Log: logger,
-		ListCases: a.g.json}
+		ListCases: a.g.json, User: strings.TrimSpace(a.getenv("PME_USER"))}
 	if a.tty && !a.g.json {
 		a.env.Progress = a.progressBar
 	}

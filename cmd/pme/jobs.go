@@ -16,8 +16,11 @@ func cmdLoad(ctx context.Context, a *app, args []string) error {
 	if len(args) >= 1 && args[0] == "attendance" {
 		return cmdLoadAttendance(ctx, a, args[1:])
 	}
+	if len(args) > 0 && args[0] == "decisions" {
+		return cmdLoadDecisions(ctx, a, args[1:])
+	}
 	if len(args) != 2 {
-		return usagef("load takes a kind and a file: pme load schools|contacts|social-care|providers|calendar FILE")
+		return usagef("load takes a kind and a file: pme load schools|contacts|social-care|providers|calendar|decisions FILE")
 	}
 	sum, err := a.env.Load(ctx, args[0], args[1])
 	if err != nil {
@@ -125,9 +128,16 @@ var reprint string
 
 func lettersFlags(fs *flag.FlagSet) {
 	fs.StringVar(&reprint, "reprint", "", "print a recorded letter again, byte for byte")
+	asFlag(fs)
+	fs.String("received", "", "reply: the date the reply was received, YYYY-MM-DD")
+	fs.String("assurance", "", "reply: adequate, partial or inadequate")
+	fs.String("note", "", "reply: a note on the reply")
 }
 
 func cmdLetters(ctx context.Context, a *app, args []string) error {
+	if len(args) > 0 && args[0] == "reply" {
+		return cmdLettersReply(ctx, a, args[1:])
+	}
 	if len(args) > 0 {
 		return usagef("letters takes no arguments (did you mean --reprint LETTER_ID?)")
 	}
