@@ -194,10 +194,16 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The casework starts here: the agenda for this week's Children Out of School meeting.
+	agenda, err := a.env.Agenda(ctx, a.system(), pme.MeetingCOOS, a.env.Today)
+	if err != nil {
+		return err
+	}
 	if a.g.json {
 		return a.printJSON(sum)
 	}
 	a.printRun(sum)
+	a.say("4. Wrote the agenda for the Children Out of School meeting (pme agenda): %s.", plural(len(agenda.Items), "item"))
 	a.say("\nWhere to look:")
 	a.say("  feedback for schools:  %s", a.env.Path(pipeline.OutDir, "feedback"))
 	if sum.Report != nil && len(sum.Report.Files) > 0 {
@@ -206,6 +212,8 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	if sum.Letters != nil && sum.Letters.Dir != "" {
 		a.say("  assurance letters:     %s", a.env.Path(sum.Letters.Dir))
 	}
+	a.say("  the meeting's agenda:  %s", a.env.Path(agenda.File))
+	a.say("  then record decisions: pme load decisions FILE --as NAME --data-dir %s (see README: Running a week)", dir)
 	a.say("  the cases:             pme cases --data-dir %s", dir)
 	a.say("  the run ledger:        pme runs --data-dir %s", dir)
 	return nil
