@@ -135,13 +135,19 @@ func (e *Env) knownCase(ctx context.Context, caseID string) (*pme.Case, error) {
 	return c, err
 }
 
-// AddNote records a note on a case.
-func (e *Env) AddNote(ctx context.Context, by, caseID, text string) (CaseworkResult, error) {
+// caseWrite checks a casework write's acting person and case.
+func (e *Env) caseWrite(ctx context.Context, by, caseID string) (string, *pme.Case, error) {
 	by, err := actor(by)
 	if err != nil {
-		return CaseworkResult{}, err
+		return "", nil, err
 	}
 	c, err := e.knownCase(ctx, caseID)
+	return by, c, err
+}
+
+// AddNote records a note on a case.
+func (e *Env) AddNote(ctx context.Context, by, caseID, text string) (CaseworkResult, error) {
+	by, c, err := e.caseWrite(ctx, by, caseID)
 	if err != nil {
 		return CaseworkResult{}, err
 	}
@@ -160,11 +166,7 @@ func (e *Env) AddNote(ctx context.Context, by, caseID, text string) (CaseworkRes
 
 // AddAction records an action on a case, open, owned by owner and due on due (today or later).
 func (e *Env) AddAction(ctx context.Context, by, caseID, text, owner string, due pme.Date) (CaseworkResult, error) {
-	by, err := actor(by)
-	if err != nil {
-		return CaseworkResult{}, err
-	}
-	c, err := e.knownCase(ctx, caseID)
+	by, c, err := e.caseWrite(ctx, by, caseID)
 	if err != nil {
 		return CaseworkResult{}, err
 	}
@@ -253,11 +255,7 @@ func (e *Env) SetActionStatus(ctx context.Context, by, caseID, actionID, status 
 // SetHandling records a handling decision: in-hand until review (today or later; a non-school day
 // is kept with a warning), escalated or no-further-action with a reason.
 func (e *Env) SetHandling(ctx context.Context, by, caseID, state string, review pme.Date, reason string) (CaseworkResult, error) {
-	by, err := actor(by)
-	if err != nil {
-		return CaseworkResult{}, err
-	}
-	c, err := e.knownCase(ctx, caseID)
+	by, c, err := e.caseWrite(ctx, by, caseID)
 	if err != nil {
 		return CaseworkResult{}, err
 	}
@@ -298,11 +296,7 @@ func (e *Env) SetHandling(ctx context.Context, by, caseID, state string, review 
 
 // Assign records who holds a case.
 func (e *Env) Assign(ctx context.Context, by, caseID, person string) (CaseworkResult, error) {
-	by, err := actor(by)
-	if err != nil {
-		return CaseworkResult{}, err
-	}
-	c, err := e.knownCase(ctx, caseID)
+	by, c, err := e.caseWrite(ctx, by, caseID)
 	if err != nil {
 		return CaseworkResult{}, err
 	}
@@ -485,27 +479,7 @@ func (e *Env) loadFacts(ctx context.Context, cases []pme.Case) ([]casework.CaseF
 			f.Events = append(f.Events, ev)
 		}
 	}
-	for _, a := range rec.Actions {
-		if f := byCase[a.CaseID]; f != nil {
-			f.Actions = append(f.Actions, a)
-		}
-	}
-	for _, n := range rec.Notes {
-		if f := byCase[n.CaseID]; f != nil {
-			f.Notes = append(f.Notes, n)
-		}
-	}
-	for _, h := range rec.Handling {
-		if f := byCase[h.CaseID]; f != nil {
-			f.Decisions = append(f.Decisions, h)
-		}
-	}
-	for _, o := range rec.Owners {
-		if f := byCase[o.CaseID]; f != nil {
-			f.Owner = o.Owner // oldest first: the latest wins
-			f.Owners = append(f.Owners, o)
-		}
-	}
+	attachRecords(rec, func(id string) *casework.CaseFacts { return byCase[id] })
 	for _, l := range letters {
 		if f := byUPN[l.Letter.UPN]; f != nil {
 			f.Letters = append(f.Letters, l)
@@ -584,21 +558,7 @@ func (e *Env) CaseworkReport(ctx context.Context) (pme.CaseworkReport, error) {
 		}
 		return f
 	}
-	for _, a := range rec.Actions {
-		f := fact(a.CaseID)
-		f.Actions = append(f.Actions, a)
-	}
-	for _, n := range rec.Notes {
-		f := fact(n.CaseID)
-		f.Notes = append(f.Notes, n)
-	}
-	for _, h := range rec.Handling {
-		f := fact(h.CaseID)
-		f.Decisions = append(f.Decisions, h)
-	}
-	for _, o := range rec.Owners {
-		fact(o.CaseID).Owner = o.Owner
-	}
+	attachRecords(rec, fact)
 	facts := make([]casework.CaseFacts, 0, len(ids))
 	for _, id := range ids {
 		f := byCase[id]
@@ -618,6 +578,31 @@ func (e *Env) CaseworkReport(ctx context.Context) (pme.CaseworkReport, error) {
 		return pme.CaseworkReport{}, err
 	}
 	return casework.Report(facts, letters, e.Today, cal, e.CaseworkConfig()), nil
+}
+
+// attachRecords adds each casework record to the facts find returns for its case (none when nil).
+func attachRecords(rec store.CaseRecords, find func(caseID string) *casework.CaseFacts) {
+	for _, a := range rec.Actions {
+		if f := find(a.CaseID); f != nil {
+			f.Actions = append(f.Actions, a)
+		}
+	}
+	for _, n := range rec.Notes {
+		if f := find(n.CaseID); f != nil {
+			f.Notes = append(f.Notes, n)
+		}
+	}
+	for _, h := range rec.Handling {
+		if f := find(h.CaseID); f != nil {
+			f.Decisions = append(f.Decisions, h)
+		}
+	}
+	for _, o := range rec.Owners {
+		if f := find(o.CaseID); f != nil {
+			f.Owner = o.Owner // oldest first: the latest wins
+			f.Owners = append(f.Owners, o)
+		}
+	}
 }
 
 // letterFacts returns every letter with its reply-by date, replies and reminder.
