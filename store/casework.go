@@ -458,15 +458,15 @@ type ReturnedRow struct {
 
 // ReturnedRows returns every row returned about a pupil, current or replaced, oldest first.
 func (s *Store) ReturnedRows(ctx context.Context, pupilID int64) ([]ReturnedRow, error) {
-	q := `SELECT 'reduced-timetable' AS kind, t.laestab, f.name AS file, t.received, t.row_num, t.start_date,
+	q := `SELECT 'reduced-timetable' AS kind, t.laestab, f.name AS file, f.received, t.row_num, t.start_date,
 			t.planned_end_date AS end_date, t.hours_per_week AS hours, t.reason AS detail
 		FROM timetable t JOIN file f ON f.id = t.file_id WHERE t.pupil_id = ?
 		UNION ALL
-		SELECT 'alternative-provision', p.laestab, f.name, p.received, p.row_num, p.start_date, p.end_date,
+		SELECT 'alternative-provision', p.laestab, f.name, f.received, p.row_num, p.start_date, p.end_date,
 			p.hours_at_provider, p.provider_name
 		FROM placement p JOIN file f ON f.id = p.file_id WHERE p.pupil_id = ?
 		UNION ALL
-		SELECT 'suspensions', x.laestab, f.name, x.received, x.row_num, x.start_date, NULL, x.sessions, x.category
+		SELECT 'suspensions', x.laestab, f.name, f.received, x.row_num, x.start_date, NULL, x.sessions, x.category
 		FROM suspension x JOIN file f ON f.id = x.file_id WHERE x.pupil_id = ?
 		ORDER BY 4, 5`
 	var out []ReturnedRow

@@ -135,6 +135,33 @@ func TestCaseworkWeekEndToEnd(t *testing.T) {
 				}
 			}
 
+			// The child's history, and its export for a subject access request.
+			var h pme.ChildHistory
+			mustJSON(t, mustRun(t, on("2026-12-01"), "child", upnA, "--json"), &h)
+			kinds := map[string]int{}
+			for i, en := range h.Entries {
+				kinds[en.Kind]++
+				if i > 0 && en.Date.Before(h.Entries[i-1].Date) {
+					t.Fatalf("child history out of date order at %d: %+v", i, h.Entries)
+				}
+			}
+			if kinds[pme.EntryRecord] != 2 || kinds[pme.EntryFiring] != 2 || kinds[pme.EntryHandling] != 1 || kinds[pme.EntryNote] != 1 {
+				t.Fatalf("child history = %+v", h.Entries)
+			}
+			if _, _, code := pmeRun(t, on("2026-12-01"), "child", upnA, "--export", filepath.Join(dir, "sar")); code != exitUsage {
+				t.Fatalf("child --export without an acting person: exit %d, want %d", code, exitUsage)
+			}
+			var exp struct{ Files []string }
+			mustJSON(t, mustRun(t, as(on("2026-12-01"), "ann"), "child", upnA, "--export", filepath.Join(dir, "sar"), "--json"), &exp)
+			if len(exp.Files) != 2 {
+				t.Fatalf("export = %v, want a workbook and a PDF", exp.Files)
+			}
+			for _, f := range exp.Files {
+				if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
+					t.Fatalf("%s: %v, %v; want a file readable by its owner only", f, st, err)
+				}
+			}
+
 			var log struct{ Entries []pme.AuditEntry }
 			mustJSON(t, mustRun(t, on("2026-12-01"), "audit", "--person", "ann", "--json"), &log)
 			if len(log.Entries) < 4 {
