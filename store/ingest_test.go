@@ -869,7 +869,7 @@ func testAwkwardValues(t *testing.T, pad int) {
 // (new pupils, one of which another connection stored after the file began) fails the file at its
 // next statement, and nothing of the file is stored.
 func TestRefusedCopyFailsTheFile(t *testing.T) {
-	s := storetest.Open(t, storetest.PostgresURL(t))
+	s := storetest.Open(t, storetest.Postgres(t))
 	ctx := context.Background()
 	ft, err := s.BeginFile(ctx, store.FileMeta{SHA256: shaOf("refused.csv"), Name: "refused.csv", Size: 100,
 		Received: received, DestPath: "archive/2026/03/refused.csv"})
