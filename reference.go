@@ -20,6 +20,11 @@ type School struct {
 	HeadFirstName string `db:"head_first_name" json:"head_first_name"`
 	HeadLastName  string `db:"head_last_name" json:"head_last_name"`
 	HeadJobTitle  string `db:"head_job_title" json:"head_job_title"`
+	// GIAS "EstablishmentTypeGroup (name)", OpenDate and CloseDate: who is expected to return
+	// (compliance.md).
+	TypeGroup string `db:"type_group" json:"type_group"`
+	OpenDate  Date   `db:"open_date" json:"open_date"`
+	CloseDate Date   `db:"close_date" json:"close_date"`
 }
 
 // Contact is the council's own record of a school's correspondents: GIAS has no e-mail addresses

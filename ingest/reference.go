@@ -480,6 +480,9 @@ const (
 	GIASHeadFirst  = "HeadFirstName"
 	GIASHeadLast   = "HeadLastName"
 	GIASHeadJob    = "HeadPreferredJobTitle"
+	GIASTypeGroup  = "EstablishmentTypeGroup (name)"
+	GIASOpenDate   = "OpenDate"
+	GIASCloseDate  = "CloseDate"
 	giasRequiredOf = 4 // the first four of giasColumns are required
 )
 
@@ -488,7 +491,7 @@ const (
 // trailing bracket as a hint.
 var giasColumns = []string{GIASURN, GIASLACode, GIASEstabNo, GIASName, GIASLAName, GIASType, GIASPhase,
 	GIASStatus, GIASStreet, GIASLocality, GIASAddress3, GIASTown, GIASCounty, GIASPostcode, GIASHeadTitle,
-	GIASHeadFirst, GIASHeadLast, GIASHeadJob}
+	GIASHeadFirst, GIASHeadLast, GIASHeadJob, GIASTypeGroup, GIASOpenDate, GIASCloseDate}
 
 var giasByKey = func() map[string]string {
 	m := make(map[string]string, len(giasColumns))
@@ -554,7 +557,8 @@ func giasSchool(r *refRow) pme.School {
 		LAName: r.text(GIASLAName), Street: r.text(GIASStreet), Locality: r.text(GIASLocality),
 		Address3: r.text(GIASAddress3), Town: r.text(GIASTown), County: r.text(GIASCounty),
 		Postcode: r.text(GIASPostcode), HeadTitle: r.text(GIASHeadTitle), HeadFirstName: r.text(GIASHeadFirst),
-		HeadLastName: r.text(GIASHeadLast), HeadJobTitle: r.text(GIASHeadJob),
+		HeadLastName: r.text(GIASHeadLast), HeadJobTitle: r.text(GIASHeadJob), TypeGroup: r.text(GIASTypeGroup),
+		OpenDate: giasDate(r, GIASOpenDate), CloseDate: giasDate(r, GIASCloseDate),
 	}
 	// GIAS writes "Not applicable" for a head's title it does not know.
 	if strings.EqualFold(s.HeadTitle, "Not applicable") {
@@ -572,6 +576,21 @@ func giasSchool(r *refRow) pme.School {
 	}
 	s.LAESTAB = giasLAESTAB(r)
 	return s
+}
+
+// giasDate reads OpenDate or CloseDate (dd-mm-yyyy). Schools opened long ago carry old dates, so
+// no range applies; a date that cannot be read is a warning, and the school is kept without it.
+func giasDate(r *refRow, col string) pme.Date {
+	c := r.cell(col)
+	if strings.TrimSpace(c.Value) == "" {
+		return pme.Date{}
+	}
+	d, err := ParseUKDate(c, r.dates)
+	if err != nil {
+		r.warn(col, pme.CodeDateInvalid, col+" is not a date (dd-mm-yyyy): the school was kept without it.")
+		return pme.Date{}
+	}
+	return d
 }
 
 // giasLAESTAB joins LA (code) and EstablishmentNumber, zero-padded: "891" and "45" give 8910045.

@@ -18,6 +18,7 @@ type FileMeta struct {
 	Size     int64     // bytes
 	Received time.Time // when this run took the file
 	DestPath string    // where the file will be moved after commit, relative to the data folder
+	RunDate  pme.Date  // the run date (--today) of the ingest: the period the file counts for
 }
 
 // StoredFile is a file as recorded: its outcome, where it was sent, and its row counts summed over
@@ -87,10 +88,10 @@ func (s *Store) RecordRejectedFile(ctx context.Context, meta FileMeta, issue pme
 // insertFile adds the file's row and returns its id.
 func insertFile(ctx context.Context, tx *sqlx.Tx, meta FileMeta, status string) (int64, error) {
 	var id int64
-	const q = `INSERT INTO file (sha256, name, size, received, dest_path, status)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
+	const q = `INSERT INTO file (sha256, name, size, received, dest_path, status, run_date)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	err := tx.GetContext(ctx, &id, tx.Rebind(q), meta.SHA256, meta.Name, meta.Size,
-		timestamp(meta.Received), meta.DestPath, status)
+		timestamp(meta.Received), meta.DestPath, status, meta.RunDate)
 	if err != nil {
 		return 0, fmt.Errorf("insert file: %w", err)
 	}

@@ -126,12 +126,12 @@ func (ft *FileTx) begin() error {
 	if ft.s.backend == Postgres {
 		firstSheetID = `nextval(pg_get_serial_sequence('file_sheet', 'id'))`
 	}
-	q := `INSERT INTO file (sha256, name, size, received, dest_path, status)
-		VALUES (?, ?, ?, ?, ?, 'ingesting')
+	q := `INSERT INTO file (sha256, name, size, received, dest_path, status, run_date)
+		VALUES (?, ?, ?, ?, ?, 'ingesting', ?)
 		RETURNING id, ` + anyTempSQL + `, EXISTS (SELECT 1 FROM former_upn), NOT EXISTS (SELECT 1 FROM pupil), ` +
 		firstSheetID
 	err := ft.tx.QueryRowxContext(ft.ctx, ft.tx.Rebind(q), ft.meta.SHA256, ft.meta.Name, ft.meta.Size,
-		timestamp(ft.meta.Received), ft.meta.DestPath).Scan(&ft.fileID, &ft.anyTemp, &ft.anyFormer, &ft.firstPupils,
+		timestamp(ft.meta.Received), ft.meta.DestPath, ft.meta.RunDate).Scan(&ft.fileID, &ft.anyTemp, &ft.anyFormer, &ft.firstPupils,
 		&ft.nextSheetID)
 	if err != nil {
 		return fmt.Errorf("insert file: %w", err)

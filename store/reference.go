@@ -27,7 +27,7 @@ type refTable struct {
 var (
 	schoolTable = refTable{pme.KindSchools, "school", []string{"urn", "laestab", "name", "type", "phase", "status",
 		"la_name", "street", "locality", "address3", "town", "county", "postcode", "head_title", "head_first_name",
-		"head_last_name", "head_job_title"}}
+		"head_last_name", "head_job_title", "type_group", "open_date", "close_date"}}
 	contactTable = refTable{pme.KindContacts, "school_contact", []string{"position", "laestab", "urn", "head_email",
 		"chair", "chair_email", "correspondence_address"}}
 	planTable = refTable{pme.KindSocialCare, "social_care_plan", []string{"position", "child_id", "upn", "surname",
@@ -44,7 +44,8 @@ func (s *Store) ReplaceSchools(ctx context.Context, schools []pme.School) error 
 		return s.fill(ctx, tx, schoolTable, len(schools), func(i int) []any {
 			c := schools[i]
 			return []any{c.URN, c.LAESTAB, c.Name, c.Type, c.Phase, c.Status, c.LAName, c.Street, c.Locality,
-				c.Address3, c.Town, c.County, c.Postcode, c.HeadTitle, c.HeadFirstName, c.HeadLastName, c.HeadJobTitle}
+				c.Address3, c.Town, c.County, c.Postcode, c.HeadTitle, c.HeadFirstName, c.HeadLastName, c.HeadJobTitle,
+				c.TypeGroup, c.OpenDate, c.CloseDate}
 		})
 	}, schoolTable)
 }
