@@ -64,16 +64,17 @@ func TestReferenceSchoolsGIAS(t *testing.T) {
 		"6 URN NUMBER_INVALID error",
 		"7 EstablishmentNumber NUMBER_INVALID warning",
 	})
+	opened := pme.MustDate("1974-09-01") // OpenDate: GIAS dates go back before 1990
 	want := []pme.School{
 		{URN: "151001", LAESTAB: "8912345", Name: "École Sainte-Thérèse Primary", Type: "Voluntary aided school",
 			Phase: "Primary", Status: "Open", LAName: "Nottinghamshire", Street: "Rue de l'Église", Locality: "Bramcote",
 			Town: "Nottingham", County: "Nottinghamshire", Postcode: "NG9 3AA", HeadTitle: "Mrs", HeadFirstName: "Zoë",
-			HeadLastName: "Brontë", HeadJobTitle: "Headteacher"},
+			HeadLastName: "Brontë", HeadJobTitle: "Headteacher", OpenDate: opened},
 		{URN: "151002", LAESTAB: "8910045", Name: "Øakfield Academy", Type: "Academy converter", Phase: "Secondary",
 			Status: "Closed", LAName: "Nottinghamshire", Town: "Mansfield", Postcode: "NG18 1AA", HeadFirstName: "Seán",
-			HeadLastName: "Ó Briain", HeadJobTitle: "Principal"},
-		{URN: "151003", Name: "Bramcote Children's Centre", Status: "Open", LAName: "Nottinghamshire", Town: "Nottingham"},
-		{URN: "151006", Name: "Bad Number School", Status: "Open", LAName: "Nottinghamshire"},
+			HeadLastName: "Ó Briain", HeadJobTitle: "Principal", OpenDate: opened, CloseDate: pme.MustDate("2024-08-31")},
+		{URN: "151003", Name: "Bramcote Children's Centre", Status: "Open", LAName: "Nottinghamshire", Town: "Nottingham", OpenDate: opened},
+		{URN: "151006", Name: "Bad Number School", Status: "Open", LAName: "Nottinghamshire", OpenDate: opened},
 	}
 	if len(schools) != len(want) {
 		t.Fatalf("schools = %d (%+v), want %d", len(schools), schools, len(want))
