@@ -184,12 +184,22 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 		loaded = append(loaded, fmt.Sprintf("%s %d", kind, sum.Loaded))
 	}
 	a.say("2. Loaded the reference data (pme load): %s rows.", strings.Join(loaded, ", "))
-	for _, p := range gen.Returns {
+	dropped := gen.Returns
+	if gen.Attendance != "" {
+		// The council's attendance extract goes in the inbox too: pme run recognises it by its header.
+		dropped = append(dropped[:len(dropped):len(dropped)], gen.Attendance)
+	}
+	for _, p := range dropped {
 		if err := copyInto(p, a.env.Path(pipeline.InboxDir, filepath.Base(p))); err != nil {
 			return err
 		}
 	}
-	a.say("3. Dropped the returns in %s; running pme run:", a.env.Path(pipeline.InboxDir))
+	if gen.Attendance != "" {
+		a.say("3. Dropped the returns and the attendance extract %s (gaps: %s) in %s; running pme run:",
+			filepath.Base(gen.Attendance), strings.Join(gen.AttendanceGaps, ", "), a.env.Path(pipeline.InboxDir))
+	} else {
+		a.say("3. Dropped the returns in %s; running pme run:", a.env.Path(pipeline.InboxDir))
+	}
 	sum, err := a.env.RunJob(ctx, pipeline.JobRun, a.env.Now())
 	if err != nil {
 		return err
