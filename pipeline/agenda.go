@@ -68,6 +68,7 @@ func (e *Env) Agenda(ctx context.Context, by, meeting string, date pme.Date) (pm
 	if err != nil {
 		return a, err
 	}
+	a.Warnings = append(a.Warnings, e.Warnings()...) // the run's own (a run date outside the calendar)
 	path, err := reports.WriteAgenda(e.Path(OutDir, MeetingsDir), a)
 	if err != nil {
 		return a, fmt.Errorf("write agenda: %w", err)
@@ -209,6 +210,7 @@ func (e *Env) ApplyDecisions(ctx context.Context, by, path string) (pme.Decision
 	if err := e.Store.WriteCasework(ctx, w); err != nil {
 		return res, err
 	}
+	res.Warnings = append(res.Warnings, e.Warnings()...)
 	e.log().Info("decisions loaded", "agenda", agenda.ID, "applied", res.Applied, "unchanged", res.Unchanged,
 		"refused", res.Refused, "skipped", res.Skipped)
 	return res, nil

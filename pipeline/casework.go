@@ -92,6 +92,7 @@ func (e *Env) ShowCase(ctx context.Context, viewer, caseID string) (CaseView, er
 		v.Letters = append(v.Letters, casework.LetterState(l, e.Today, cal, cfg))
 	}
 	v.Letters = nonNil(v.Letters)
+	v.Warnings = append(v.Warnings, e.Warnings()...)
 	if err := e.Store.Audit(ctx, pme.AuditEntry{At: e.now(), Person: first(viewer, SystemActor), Action: "case.view", CaseID: c.ID}); err != nil {
 		return v, err
 	}
