@@ -26,6 +26,9 @@ type AgendaInput struct {
 	// supplies.
 	SchoolsConfigured bool
 	Schools           []pme.AgendaItem
+	// Letters are the letters about pupils with no case (a letter can be due with no rule firing):
+	// listed when overdue a reply or answered with inadequate or partial assurance.
+	Letters []LetterFacts
 	// CreatedAt makes the agenda id: the same meeting written twice gets two ids, so decisions
 	// are always checked against the agenda they were written on.
 	CreatedAt time.Time
@@ -72,11 +75,7 @@ func BuildAgenda(in AgendaInput) pme.Agenda {
 			st := LetterState(l, in.Date, in.Calendar, in.Config)
 			if st.Overdue {
 				it := letterItem(pme.SectionLettersOverdue, c, h, l, in)
-				if st.ReminderDue {
-					it.Detail = "reminder due (no reply " + fmt.Sprint(in.Config.ChaseAfterSchoolDays) + " school days after the reply-by date)"
-				} else if !st.ReminderSent.IsZero() {
-					it.Detail = "reminder sent " + st.ReminderSent.UK()
-				}
+				it.Detail = reminderDetail(st, in.Config)
 				bySection[pme.SectionLettersOverdue] = append(bySection[pme.SectionLettersOverdue], it)
 			}
 			if r, ok := undecidedAssurance(c, l, in.Today); ok {
@@ -84,6 +83,17 @@ func BuildAgenda(in AgendaInput) pme.Agenda {
 				it.Assurance = r.Assurance
 				bySection[pme.SectionAssurance] = append(bySection[pme.SectionAssurance], it)
 			}
+		}
+	}
+	for _, l := range in.Letters {
+		st := LetterState(l, in.Date, in.Calendar, in.Config)
+		if st.Overdue {
+			bySection[pme.SectionLettersOverdue] = append(bySection[pme.SectionLettersOverdue], caselessLetterItem(l, st, in.Config))
+		}
+		if r, ok := undecidedAssurance(CaseFacts{}, l, in.Today); ok {
+			it := caselessLetterItem(l, st, in.Config)
+			it.Detail, it.Assurance = "", r.Assurance
+			bySection[pme.SectionAssurance] = append(bySection[pme.SectionAssurance], it)
 		}
 	}
 	bySection[pme.SectionSchools] = in.Schools
@@ -180,6 +190,25 @@ func letterItem(section string, c CaseFacts, h pme.Handling, l LetterFacts, in A
 		it.LAESTAB = l.Letter.LAESTAB
 	}
 	return it
+}
+
+// caselessLetterItem is an item about a letter whose pupil has no case: the child and school as
+// the letter printed them.
+func caselessLetterItem(l LetterFacts, st pme.CaseLetter, cfg Config) pme.AgendaItem {
+	return pme.AgendaItem{UPN: l.Letter.UPN, Child: l.Letter.Data.Pupil.Name, LAESTAB: l.Letter.LAESTAB,
+		School: l.Letter.Data.School.Name, Why: []string{}, Handling: pme.HandlingUnreviewed, Actions: []pme.Action{},
+		LetterID: l.Letter.ID, Sent: l.Letter.Date, ReplyBy: l.ReplyBy, Detail: reminderDetail(st, cfg)}
+}
+
+// reminderDetail says where a letter overdue a reply stands with its reminder.
+func reminderDetail(st pme.CaseLetter, cfg Config) string {
+	switch {
+	case st.ReminderDue:
+		return fmt.Sprintf("reminder due (no reply %d school days after the reply-by date)", cfg.ChaseAfterSchoolDays)
+	case !st.ReminderSent.IsZero():
+		return "reminder sent " + st.ReminderSent.UK()
+	}
+	return ""
 }
 
 // Why returns the rule explanations of a case, or for a closed case why it closed.

@@ -139,3 +139,20 @@ func TestAssuranceDecidedSince(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildAgendaCaselessLetter: a letter about a pupil with no case (a letter can be due with no
+// rule firing) is still listed when overdue a reply.
+func TestBuildAgendaCaselessLetter(t *testing.T) {
+	l := LetterFacts{Letter: pme.Letter{ID: "PME-ORPHAN", UPN: "A123456789012", LAESTAB: "8912345", Date: d("2026-11-02"),
+		Data: pme.LetterData{Pupil: pme.LetterPupil{Name: "Zoë Synthetic"}, School: pme.LetterSchool{Name: "Oakfield Academy"}}},
+		ReplyBy: d("2026-11-16")}
+	answered := l
+	answered.Letter.ID = "PME-ANSWERED"
+	answered.Replies = []pme.LetterReply{{Received: d("2026-11-20"), Assurance: pme.AssuranceAdequate}}
+	a := BuildAgenda(AgendaInput{Meeting: pme.MeetingCOOS, Date: d("2026-12-04"), Today: d("2026-12-01"),
+		Calendar: calendar.Default(), Config: DefaultConfig(), Letters: []LetterFacts{l, answered}})
+	if len(a.Items) != 1 || a.Items[0].Section != pme.SectionLettersOverdue || a.Items[0].LetterID != "PME-ORPHAN" ||
+		a.Items[0].Child != "Zoë Synthetic" || a.Items[0].School != "Oakfield Academy" || !strings.Contains(a.Items[0].Detail, "reminder due") {
+		t.Fatalf("items = %+v", a.Items)
+	}
+}

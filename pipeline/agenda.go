@@ -49,6 +49,9 @@ func (e *Env) Agenda(ctx context.Context, by, meeting string, date pme.Date) (pm
 	}
 	in := casework.AgendaInput{Meeting: meeting, Date: date, Today: e.Today, Cases: facts, Calendar: cal,
 		Config: e.CaseworkConfig(), CreatedAt: e.now()}
+	if in.Letters, err = e.caselessLetters(ctx, cal, facts); err != nil {
+		return pme.Agenda{}, err
+	}
 	if meeting == pme.MeetingCOOS && AgendaSchools != nil {
 		if in.Schools, in.SchoolsConfigured, err = AgendaSchools(ctx, e, date); err != nil {
 			return pme.Agenda{}, err
@@ -76,6 +79,25 @@ func (e *Env) Agenda(ctx context.Context, by, meeting string, date pme.Date) (pm
 	a.File = e.Rel(path)
 	e.log().Info("agenda written", "agenda", a.ID, "meeting", meeting, "items", len(a.Items))
 	return a, nil
+}
+
+// caselessLetters returns the letters about pupils with no case among facts.
+func (e *Env) caselessLetters(ctx context.Context, cal casework.Calendar, facts []casework.CaseFacts) ([]casework.LetterFacts, error) {
+	all, err := e.letterFacts(ctx, cal)
+	if err != nil {
+		return nil, err
+	}
+	hasCase := make(map[string]bool, len(facts))
+	for _, f := range facts {
+		hasCase[f.Case.UPN] = true
+	}
+	var out []casework.LetterFacts
+	for _, l := range all {
+		if !hasCase[l.Letter.UPN] {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // ApplyDecisions applies a filled-in agenda workbook (`pme load decisions FILE`). Each row is
