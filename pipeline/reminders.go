@@ -51,7 +51,8 @@ func (e *Env) writeReminders(ctx context.Context, font *reports.LetterFont) ([]R
 			// A letter whose snapshot the font or layout cannot print is left for a later run
 			// (a wider letters.font); the others are made.
 			failed++
-			e.log().Warn("reminder not made", "letter", l.Letter.ID, "error", err.Error())
+			e.log().Warn("reminder not made", "letter", l.Letter.ID) // the error may quote the letter's text
+			e.Warn("The reminder for letter %s could not be printed (pme letters --reprint %s shows the letter; a wider letters.font may be needed): it will be tried again on the next run.", l.Letter.ID, l.Letter.ID)
 			continue
 		}
 		rel := reports.ReminderPath(l.Letter.ID, e.Today)
