@@ -52,7 +52,7 @@ func (e *Env) writeReminders(ctx context.Context, font *reports.LetterFont) ([]R
 			// (a wider letters.font); the others are made.
 			failed++
 			e.log().Warn("reminder not made", "letter", l.Letter.ID) // the error may quote the letter's text
-			e.Warn("The reminder for letter %s could not be printed (pme letters --reprint %s shows the letter; a wider letters.font may be needed): it will be tried again on the next run.", l.Letter.ID, l.Letter.ID)
+			e.Warn("The reminder for letter %s could not be printed: set letters.font to a TrueType font with wider coverage if the letter itself needed one; it is tried again on the next run.", l.Letter.ID)
 			continue
 		}
 		rel := reports.ReminderPath(l.Letter.ID, e.Today)
