@@ -268,3 +268,61 @@ func TestDecisionsNonSchoolDay(t *testing.T) {
 		t.Errorf("rows = %d, want 5: a warning does not refuse the row", len(got.Rows))
 	}
 }
+
+// TestDecisionsSavedByLibreOffice reads a filled agenda saved again by LibreOffice Calc 7.4 (which
+// turns "very hidden" into "hidden" and rewrites every part): the decisions read the same. The
+// file is the README's screenshot agenda (written by WriteAgenda, filled with excelize, one date
+// typed as text and one a date cell), then `soffice --headless --convert-to xlsx`.
+func TestDecisionsSavedByLibreOffice(t *testing.T) {
+	got, err := ReadDecisions(filepath.Join("testdata", "agenda-filled-libreoffice.xlsx"), DecisionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Issues) != 0 || got.AgendaID != "AG-coos-2026-11-27-1" || got.Meeting != pme.MeetingCOOS {
+		t.Fatalf("agenda %s %s, issues %+v", got.AgendaID, got.Meeting, got.Issues)
+	}
+	var rows []string
+	for _, r := range got.Rows {
+		rows = append(rows, fmt.Sprintf("%d %s %s %q %q %s", r.Row, r.CaseID, r.Decision, r.Text, r.Owner, r.Due))
+	}
+	want := []string{
+		`6 C-0004 action "Ask the school for the provider's registration" "J. Smith" 2026-12-04`,
+		`7 C-0007 note "Plan end date expected at the review on 01/12" "" `,
+		`10 C-0001 in-hand "" "" 2026-12-11`,
+		`14 C-0005 escalate "No reply after two reminders" "" `,
+	}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows =\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	if got.Skipped != 2 {
+		t.Errorf("skipped = %d, want 2", got.Skipped)
+	}
+}
+
+// FuzzReadDecisions: whatever bytes arrive under an agenda's name, the reader never panics, and a
+// row it returns has a decision and a case.
+func FuzzReadDecisions(f *testing.F) {
+	lo, err := os.ReadFile(filepath.Join("testdata", "agenda-filled-libreoffice.xlsx"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(lo)
+	f.Add([]byte("<html><table><tr><td>Case ID</td><td>Decision</td></tr></table></html>"))
+	f.Add([]byte("Case ID,Decision,Action / note text,Owner,Due / review date\nC-1,note,hello,,\n"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "agenda.xlsx")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadDecisions(p, DecisionOptions{})
+		if err != nil {
+			return
+		}
+		for _, r := range got.Rows {
+			if r.CaseID == "" || r.Decision == "" {
+				t.Errorf("row %+v lacks its case or decision", r)
+			}
+		}
+	})
+}
