@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -103,14 +102,18 @@ func sectionTitle(id string) string {
 	return id
 }
 
-func agendaSchool(it pme.AgendaItem) any {
+func agendaSchool(it pme.AgendaItem) any { return schoolLabel(it.School, it.LAESTAB) }
+
+// schoolLabel names a school as a person reads it: "Synthetic Academy (8912345)", or whichever
+// of the two is known.
+func schoolLabel(name, laestab string) string {
 	switch {
-	case it.School != "" && it.LAESTAB != "":
-		return it.School + " (" + it.LAESTAB + ")"
-	case it.School != "":
-		return it.School
+	case name != "" && laestab != "":
+		return name + " (" + laestab + ")"
+	case name != "":
+		return name
 	}
-	return it.LAESTAB
+	return laestab
 }
 
 // agendaWhy is the rule explanations, then what a schools or assurance item adds.
@@ -341,7 +344,7 @@ func writeAgendaSheet(b *xlBook, a pme.Agenda) error {
 	if err := b.f.AutoFilter(sh, xlCell(1, agendaHeaderRow)+":"+xlCell(len(cols), last), nil); err != nil {
 		return fmt.Errorf("filter agenda: %w", err)
 	}
-	if err := agendaPrintSetup(b); err != nil {
+	if err := b.printSetup(sh, agendaHeaderRow, true); err != nil {
 		return err
 	}
 	// Protected without a password: a guard against typing over the facts by mistake. Sorting and
@@ -396,10 +399,9 @@ func agendaItemRow(b *xlBook, st agendaStyles, cols []agendaColumn, row int, it 
 				continue // a schools item: nothing to decide on this sheet
 			}
 			s := st.editText
-			switch {
-			case c.date:
+			if c.date {
 				s = st.editDate
-			case c.wrap:
+			} else if c.wrap {
 				s = st.editWrap
 			}
 			if err := b.style(sh, i+1, row, i+1, row, s); err != nil {
@@ -414,14 +416,7 @@ func agendaItemRow(b *xlBook, st agendaStyles, cols []agendaColumn, row int, it 
 		if text, ok := v.(string); ok && c.wrap {
 			lines = max(lines, wrappedLines(text, c.width))
 		}
-		s := b.text
-		switch {
-		case c.date:
-			s = b.date
-		case c.wrap:
-			s = b.wrapped
-		}
-		if err := b.style(sh, i+1, row, i+1, row, s); err != nil {
+		if err := b.style(sh, i+1, row, i+1, row, b.columnStyle(c.xlColumn)); err != nil {
 			return err
 		}
 	}
@@ -466,28 +461,6 @@ func agendaDropDown(b *xlBook, cols []agendaColumn, last int) error {
 		"Choose one of: "+strings.Join(pme.Decisions, ", ")+".")
 	if err := b.f.AddDataValidation(AgendaSheet, dv); err != nil {
 		return fmt.Errorf("decision drop-down: %w", err)
-	}
-	return nil
-}
-
-// agendaPrintSetup prints the agenda landscape on A4, one page wide, with the header row on every
-// page: it is printed for the meeting.
-func agendaPrintSetup(b *xlBook) error {
-	landscape, a4, wide, tall := "landscape", 9, 1, 0
-	if err := b.f.SetPageLayout(AgendaSheet, &excelize.PageLayoutOptions{
-		Orientation: &landscape, Size: &a4, FitToWidth: &wide, FitToHeight: &tall,
-	}); err != nil {
-		return fmt.Errorf("set agenda page layout: %w", err)
-	}
-	fit := true
-	if err := b.f.SetSheetProps(AgendaSheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
-		return fmt.Errorf("set agenda page layout: %w", err)
-	}
-	ref := "$" + strconv.Itoa(agendaHeaderRow) + ":$" + strconv.Itoa(agendaHeaderRow)
-	if err := b.f.SetDefinedName(&excelize.DefinedName{
-		Name: "_xlnm.Print_Titles", RefersTo: "'" + AgendaSheet + "'!" + ref, Scope: AgendaSheet,
-	}); err != nil {
-		return fmt.Errorf("set agenda print titles: %w", err)
 	}
 	return nil
 }

@@ -99,15 +99,7 @@ var childColumns = []xlColumn{
 	{name: "Recorded at", width: 18},
 }
 
-func entrySchool(e pme.ChildEntry) string {
-	switch {
-	case e.School != "" && e.LAESTAB != "":
-		return e.School + " (" + e.LAESTAB + ")"
-	case e.School != "":
-		return e.School
-	}
-	return e.LAESTAB
-}
+func entrySchool(e pme.ChildEntry) string { return schoolLabel(e.School, e.LAESTAB) }
 
 func recordedAt(t time.Time) string {
 	if t.IsZero() {
@@ -135,10 +127,7 @@ func writeChildBook(path string, h pme.ChildHistory, on pme.Date) error {
 	if !h.DOB.IsZero() {
 		dob = h.DOB
 	}
-	facts := []struct {
-		label string
-		value any
-	}{
+	if _, err := b.facts(about, 2, []fact{
 		{"Child", h.Child},
 		{"UPN", h.UPN},
 		{"Date of birth", dob},
@@ -147,22 +136,8 @@ func writeChildBook(path string, h pme.ChildHistory, on pme.Date) error {
 		{"What this is", "Everything pme holds about the child, in date order: each record a school returned " +
 			"(which school, file and date), each rule that fired and each change of the case's status, letters and " +
 			"replies, actions, notes and decisions, with who recorded them. The History sheet has one line per entry."},
-	}
-	for i, f := range facts {
-		row := i + 2
-		if err := b.setRow(about, row, 0, f.label, f.value); err != nil {
-			return err
-		}
-		if err := b.style(about, 1, row, 1, row, b.label); err != nil {
-			return err
-		}
-		st := b.wrapped
-		if _, ok := f.value.(pme.Date); ok {
-			st = b.date
-		}
-		if err := b.style(about, 2, row, 2, row, st); err != nil {
-			return err
-		}
+	}, b.wrapped); err != nil {
+		return err
 	}
 	const sh = "History"
 	if err := b.addSheet(sh); err != nil {

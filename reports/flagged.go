@@ -456,10 +456,7 @@ func flaggedFacts(b *xlBook, r FlaggedReport) (int, error) {
 			produced++
 		}
 	}
-	facts := []struct {
-		label string
-		value any
-	}{
+	return b.facts(sh, 2, []fact{
 		{"Run date", r.Today},
 		{"Previous report", last},
 		{"Open cases", len(r.Cases)},
@@ -469,25 +466,7 @@ func flaggedFacts(b *xlBook, r FlaggedReport) (int, error) {
 		{"Letters due but not produced (see Letters)", len(r.Letters) - produced},
 		{"Overdue actions", r.Casework.OverdueActions},
 		{"Overdue letter replies", r.Casework.OverdueReplies},
-	}
-	row := 1
-	for _, f := range facts {
-		row++
-		if err := b.setRow(sh, row, 0, f.label, f.value); err != nil {
-			return 0, err
-		}
-		if err := b.style(sh, 1, row, 1, row, b.label); err != nil {
-			return 0, err
-		}
-		st := b.text
-		if _, ok := f.value.(pme.Date); ok {
-			st = b.date
-		}
-		if err := b.style(sh, 2, row, 2, row, st); err != nil {
-			return 0, err
-		}
-	}
-	return row, nil
+	}, b.text)
 }
 
 // summaryWarnings writes the run's warnings under the facts, each a wrapped paragraph across the

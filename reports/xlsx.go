@@ -184,14 +184,7 @@ func (b *xlBook) table(sheet string, cols []xlColumn, rows [][]any, empty string
 		last = 2
 	} else {
 		for i, c := range cols {
-			st := b.text
-			switch {
-			case c.date:
-				st = b.date
-			case c.wrap:
-				st = b.wrapped
-			}
-			if err := b.style(sheet, i+1, 2, i+1, last, st); err != nil {
+			if err := b.style(sheet, i+1, 2, i+1, last, b.columnStyle(c)); err != nil {
 				return err
 			}
 		}
@@ -205,22 +198,73 @@ func (b *xlBook) table(sheet string, cols []xlColumn, rows [][]any, empty string
 	if err := b.f.AutoFilter(sheet, xlCell(1, 1)+":"+xlCell(len(cols), last), nil); err != nil {
 		return fmt.Errorf("filter %s: %w", sheet, err)
 	}
-	return b.printSetup(sheet)
+	return b.printSetup(sheet, 1, false)
 }
 
-// printSetup prints a table landscape on A4 with its header row on every page: the case list is
-// printed for the weekly Children Out of School meeting.
-func (b *xlBook) printSetup(sheet string) error {
+// columnStyle is the style of a column's data cells: dd/mm/yyyy dates, wrapped long text, or
+// plain text at the top of the cell.
+func (b *xlBook) columnStyle(c xlColumn) int {
+	switch {
+	case c.date:
+		return b.date
+	case c.wrap:
+		return b.wrapped
+	}
+	return b.text
+}
+
+// printSetup prints a table landscape on A4 with its header row (headerRow) on every page: the
+// case list and the agenda are printed for the weekly Children Out of School meeting. With
+// oneWide the sheet is scaled to one page wide, as many pages tall as it needs.
+func (b *xlBook) printSetup(sheet string, headerRow int, oneWide bool) error {
 	landscape, a4 := "landscape", 9
-	if err := b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, Size: &a4}); err != nil {
+	layout := &excelize.PageLayoutOptions{Orientation: &landscape, Size: &a4}
+	if oneWide {
+		wide, tall, fit := 1, 0, true
+		layout.FitToWidth, layout.FitToHeight = &wide, &tall
+		if err := b.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+			return fmt.Errorf("set %s page layout: %w", sheet, err)
+		}
+	}
+	if err := b.f.SetPageLayout(sheet, layout); err != nil {
 		return fmt.Errorf("set %s page layout: %w", sheet, err)
 	}
+	rows := fmt.Sprintf("$%d:$%d", headerRow, headerRow)
 	if err := b.f.SetDefinedName(&excelize.DefinedName{
-		Name: "_xlnm.Print_Titles", RefersTo: "'" + sheet + "'!$1:$1", Scope: sheet,
+		Name: "_xlnm.Print_Titles", RefersTo: "'" + sheet + "'!" + rows, Scope: sheet,
 	}); err != nil {
 		return fmt.Errorf("set %s print titles: %w", sheet, err)
 	}
 	return nil
+}
+
+// fact is one line of a block of facts: a label in bold and its value.
+type fact struct {
+	label string
+	value any
+}
+
+// facts writes label and value pairs in columns A and B from row first down, the labels bold, a
+// date value dd/mm/yyyy and any other value in style; it returns the last row written.
+func (b *xlBook) facts(sheet string, first int, lines []fact, style int) (int, error) {
+	row := first - 1
+	for _, f := range lines {
+		row++
+		if err := b.setRow(sheet, row, 0, f.label, f.value); err != nil {
+			return 0, err
+		}
+		if err := b.style(sheet, 1, row, 1, row, b.label); err != nil {
+			return 0, err
+		}
+		st := style
+		if _, ok := f.value.(pme.Date); ok {
+			st = b.date
+		}
+		if err := b.style(sheet, 2, row, 2, row, st); err != nil {
+			return 0, err
+		}
+	}
+	return row, nil
 }
 
 // paragraph writes text across columns 1..cols of row, merged and wrapped, with a row height
