@@ -178,4 +178,7 @@ type LetterProvision struct {
 	Provider          string `json:"provider"`
 	Registered        string `json:"registered"` // "Yes", "No", ""
 	Approval          string `json:"approval"`   // on the council's approved list: "Yes, until 31/08/2027", "No", "No (the approval lapsed on …)"
+	// Register describes a part-time timetable the school has not returned, from its attendance
+	// register: "C2 recorded for 8 sessions from 16/11/2026 to 27/11/2026" ("" for a returned one).
+	Register string `json:"register,omitempty"`
 }

@@ -282,6 +282,13 @@ func (e *Env) letterCandidates(ctx context.Context) ([]reports.LetterCandidate, 
 				continue
 			}
 			pupil := d.pupils[r.PupilID].Pupil
+			if a := r.RegisterC2; a != nil {
+				// The school returned no timetable: the letter describes the register's.
+				c := d.candidate(pupil, plan.Plan, a.LAESTAB, &pme.Timetable{StartDate: a.YearC2From}, nil)
+				c.Register = fmt.Sprintf("C2 (part-time timetable) recorded for %d sessions from %s to %s",
+					a.YearC2, a.YearC2From.UK(), a.YearC2To.UK())
+				out = append(out, c)
+			}
 			for _, t := range r.Timetables {
 				out = append(out, d.candidate(pupil, plan.Plan, t.LAESTAB, &t.Timetable, nil))
 			}

@@ -69,6 +69,10 @@ func buildLetterData(c LetterCandidate, cfg LetterConfig, today, replyBy pme.Dat
 
 // letterProvision words the provision as the school returned it.
 func letterProvision(c LetterCandidate, today pme.Date) pme.LetterProvision {
+	if t := c.Timetable; t != nil && c.Register != "" {
+		return pme.LetterProvision{Timetable: true, Kind: "part-time timetable", Start: t.StartDate.UK(),
+			Hours: "not returned", Reason: "not returned", Register: c.Register}
+	}
 	if t := c.Timetable; t != nil {
 		return pme.LetterProvision{
 			Timetable: true, Kind: "reduced timetable",

@@ -22,6 +22,9 @@ type LetterCandidate struct {
 	Timetable *pme.Timetable
 	Placement *pme.Placement
 	Provider  *pme.Provider // the placement's provider on the approved list; nil when not on it
+	// Register, when set, says the timetable is not returned but read from the attendance
+	// register (attendance.md): the sessions coded C2, from and to.
+	Register string
 }
 
 // LetterRun is the input of PlanLetters.

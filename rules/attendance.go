@@ -86,6 +86,7 @@ func attC2NotReturned(e *evaluator, p *pupilFacts) (finding, bool) {
 		if listed {
 			continue
 		}
+		p.c2 = a
 		ret := "the school has not returned a reduced-timetable list"
 		if d, ok := e.rtReturns[a.LAESTAB]; ok {
 			ret = fmt.Sprintf("the school's reduced-timetable return of %s does not list this pupil", d.UK())

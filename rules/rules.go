@@ -53,6 +53,9 @@ type PupilResult struct {
 	// The active provision on the run date, for letters and the report's Provision column.
 	Timetables []pme.StoredTimetable
 	Placements []pme.StoredPlacement
+	// RegisterC2 is the register's part-time timetable a CP or CIN child's letter describes when
+	// ATT_C2_NOT_RETURNED fires (the school returned none); nil otherwise.
+	RegisterC2 *pme.AttendanceFact
 }
 
 // Rules returns the ids of the rules that fired, in the order of Findings.
@@ -74,6 +77,7 @@ type pupilFacts struct {
 	matches     []*pme.PlanMatch
 	returnTypes []pme.ReturnType
 	attendance  []*pme.AttendanceFact
+	c2          *pme.AttendanceFact // the school whose register shows C2 it has not returned, once found
 
 	// Worked out once per pupil before the rules run.
 	activeRT []*pme.StoredTimetable // oldest first
@@ -208,7 +212,10 @@ func (e *evaluator) pupil(p *pupilFacts) (PupilResult, bool) {
 			res.Findings[i].Severity = raise(res.Findings[i].Severity)
 		}
 	}
-	res.LetterDue = letterDue(p) || c2LetterDue(p, res.Findings)
+	res.LetterDue = letterDue(p)
+	if c2LetterDue(p, res.Findings) {
+		res.LetterDue, res.RegisterC2 = true, p.c2
+	}
 	if len(res.Findings) == 0 && !res.LetterDue {
 		return PupilResult{}, false
 	}

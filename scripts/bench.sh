@@ -484,3 +484,9 @@ PME_WEB_BENCH=1 PME_TEST_DATABASE_URL=${PME_TEST_DATABASE_URL:-$ADMIN_URL} \
 	printf '\n## Web application\n\n| backend | measure | figures |\n|---|---|---|\n'
 	awk '{ f = ""; for (i = 4; i <= NF; i++) f = f " " $i; printf "| %s | %s |%s |\n", $2, $3, f }' "$LOGS/web-bench.txt"
 } >>"$BENCH_DIR/bench.md"
+
+# ---- 7. attendance registers (attendance.md) ----
+# A month of marks for 120,000 pupils into each backend beside psql \copy, and the rules over a
+# year of marks: scripts/bench-attendance.sh, which appends its table to bench.md.
+BENCH_DIR=$BENCH_DIR BENCH_TODAY=$TODAY PME_BENCH_DATABASE_URL=$ADMIN_URL "$ROOT/scripts/bench-attendance.sh" ||
+	say "bench: the attendance benchmark failed: see $LOGS/att-*"

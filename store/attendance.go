@@ -20,6 +20,7 @@ type attWriter struct {
 	pending []attPending
 	ids     map[string]int64 // UPN → pupil id, for the file
 	staged  bool             // PostgreSQL: the file's staging table exists
+	empty   bool             // PostgreSQL: att_mark held nothing when the file began staging
 	marks   int              // day rows written
 	sums    int
 
@@ -58,11 +59,17 @@ func (w *attWriter) add(r *pme.Record) error {
 		return fmt.Errorf("store records: row %d of type %q has no attendance detail", r.Row, r.Type)
 	}
 	w.pending = append(w.pending, attPending{la: r.LAESTAB, pupil: r.Pupil, row: *r.Attendance})
-	if len(w.pending) >= flushRows {
+	if len(w.pending) >= attFlushRows {
 		return w.flush()
 	}
 	return nil
 }
+
+// attFlushRows is how many attendance rows are gathered before their pupils are looked up and
+// their marks written: a month's extract is millions of rows of a few hundred thousand pupils, and
+// each flush costs round trips (the lookup, the new pupils, the COPY's restart) whatever its size.
+// 50,000 rows hold about 5 MB.
+const attFlushRows = 50_000
 
 // flush resolves the pending rows' pupils and writes them.
 func (w *attWriter) flush() error {
@@ -306,6 +313,9 @@ func (w *attWriter) stagePG() error {
 			day DATE, am TEXT COLLATE "C", pm TEXT COLLATE "C") ON COMMIT DROP`); err != nil {
 			return fmt.Errorf("stage attendance marks: %w", err)
 		}
+		if err := w.ft.tx.GetContext(w.ft.ctx, &w.empty, `SELECT NOT EXISTS (SELECT 1 FROM att_mark)`); err != nil {
+			return fmt.Errorf("stage attendance marks: %w", err)
+		}
 		w.staged = true
 	}
 	pw, ok := w.ft.w.(*pgWriter)
@@ -335,10 +345,17 @@ func (w *attWriter) finish(sheets []endedSheet) error {
 	}
 	if w.staged {
 		q := `INSERT INTO att_mark (pupil_id, laestab, day, am, pm)
-			SELECT pupil_id, laestab, day, max(am), max(pm) FROM att_stage GROUP BY pupil_id, laestab, day
-			ON CONFLICT (pupil_id, laestab, day) DO UPDATE SET
+			SELECT pupil_id, laestab, day, max(am), max(pm) FROM att_stage GROUP BY pupil_id, laestab, day`
+		if w.empty {
+			// A first load (the table was empty when the file began): no conflict to look for, and
+			// rows in key order fill the key page by page. Should another load have stored marks
+			// since, a clash fails this file whole, and a rerun takes the other path.
+			q += ` ORDER BY pupil_id, laestab, day`
+		} else {
+			q += ` ON CONFLICT (pupil_id, laestab, day) DO UPDATE SET
 				am = CASE WHEN excluded.am <> '' THEN excluded.am ELSE att_mark.am END,
 				pm = CASE WHEN excluded.pm <> '' THEN excluded.pm ELSE att_mark.pm END`
+		}
 		if _, err := w.ft.tx.ExecContext(w.ft.ctx, q); err != nil {
 			return fmt.Errorf("store attendance marks: %w", err)
 		}

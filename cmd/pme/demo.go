@@ -25,10 +25,11 @@ var fixtureOpts struct {
 	format    string
 
 	// Benchmark inputs (make bench): when any is set, only these are written.
-	suspensionsCSV int
-	timetablesXLSX int
-	smallFiles     int
-	letters        int
+	suspensionsCSV  int
+	timetablesXLSX  int
+	smallFiles      int
+	letters         int
+	attendanceMonth int
 }
 
 func fixturesFlags(fs *flag.FlagSet) {
@@ -42,6 +43,7 @@ func fixturesFlags(fs *flag.FlagSet) {
 	fs.IntVar(&fixtureOpts.timetablesXLSX, "timetables-xlsx", 0, "benchmark: write DIR/timetables-N.xlsx with N reduced-timetable rows")
 	fs.IntVar(&fixtureOpts.smallFiles, "small-files", 0, "benchmark: write N small school files (~30 rows, csv and xlsx) into DIR/small/")
 	fs.IntVar(&fixtureOpts.letters, "letters", 0, "benchmark: write DIR/letters/reference/ and returns/ with N letters due")
+	fs.IntVar(&fixtureOpts.attendanceMonth, "attendance-month", 0, "benchmark: write DIR/attendance-month-N.csv, a month of session marks for N pupils")
 }
 
 func (a *app) fixtureOptions() (fixtures.Options, error) {
@@ -65,7 +67,7 @@ func cmdFixtures(ctx context.Context, a *app, args []string) error {
 		return usagef("fixtures needs --out DIR and takes no other arguments")
 	}
 	o := fixtureOpts
-	if o.suspensionsCSV != 0 || o.timetablesXLSX != 0 || o.smallFiles != 0 || o.letters != 0 {
+	if o.suspensionsCSV != 0 || o.timetablesXLSX != 0 || o.smallFiles != 0 || o.letters != 0 || o.attendanceMonth != 0 {
 		return benchFixtures(a, o.out)
 	}
 	opt, err := a.fixtureOptions()
@@ -92,6 +94,7 @@ type benchFiles struct {
 	TimetablesXLSX string            `json:"timetables_xlsx,omitempty"`
 	SmallFiles     []string          `json:"small_files,omitempty"`
 	Letters        *fixtures.Summary `json:"letters,omitempty"`
+	Attendance     string            `json:"attendance_month,omitempty"`
 }
 
 // benchFixtures writes only the benchmark inputs the flags ask for (make bench): each is
@@ -124,6 +127,13 @@ func benchFixtures(a *app, dir string) error {
 		}
 		out.SmallFiles = paths
 		a.say("Wrote %d small school files to %s", len(paths), filepath.Join(dir, "small"))
+	}
+	if n := o.attendanceMonth; n > 0 {
+		out.Attendance = filepath.Join(dir, fmt.Sprintf("attendance-month-%d.csv", n))
+		if err := fixtures.WriteAttendanceMonth(out.Attendance, n, o.seed, today); err != nil {
+			return err
+		}
+		a.say("Wrote a month of attendance marks for %d pupils to %s", n, out.Attendance)
 	}
 	if n := o.letters; n > 0 {
 		sum, err := fixtures.WriteLetterLoad(filepath.Join(dir, "letters"), n, o.seed, today)
