@@ -75,7 +75,7 @@ type Letters struct {
 	Signatory       Signatory `yaml:"signatory"`
 	ReplySchoolDays int       `yaml:"reply_school_days"`
 	Template        string    `yaml:"template"`
-	Font            string    `yaml:"font"` // a TrueType font with wider coverage than the built-in Go fonts
+	Font            string    `yaml:"font"` // a council's house font (TrueType); "" for the built-in DejaVu Sans
 	// ReminderTemplate is the reminder letter's template ("" for the built-in one).
 	ReminderTemplate string `yaml:"reminder_template"`
 	// ChaseAfterSchoolDays: school days after a letter's reply-by date with no reply before a

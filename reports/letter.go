@@ -24,7 +24,7 @@ type LetterConfig struct {
 	Signatory       LetterSignatory
 	ReplySchoolDays int    // school days from the letter's date to the reply-by date; 10 when 0
 	TemplatePath    string // "" for the built-in template
-	FontPath        string // "" for the built-in Go fonts
+	FontPath        string // "" for the built-in DejaVu Sans
 }
 
 // LetterSignatory signs the letters.

@@ -7,8 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"unicode"
 
 	"codeberg.org/go-pdf/fpdf"
+	"github.com/go-fonts/dejavu/dejavusans"
+	"github.com/go-fonts/dejavu/dejavusansbold"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
@@ -19,7 +23,8 @@ import (
 // Fonts: the faces letters are printed in, and the refusal of a character they lack.
 
 // LetterFont is the TrueType faces letters are printed in, embedded in every PDF so that names such
-// as Zoë, Łukasz, Siobhán and Ailís print, and can be searched and copied, on any computer.
+// as Zoë, Łukasz, Nguyễn, Şükrü, Γιώργος and Ярослав print, and can be searched and copied, on any
+// computer.
 type LetterFont struct {
 	name          string
 	regular, bold []byte
@@ -27,16 +32,30 @@ type LetterFont struct {
 	hash          string
 }
 
-// DefaultLetterFont returns the Go fonts (Go Regular and Go Bold): Latin, Greek and Cyrillic.
-func DefaultLetterFont() *LetterFont {
-	f, err := newLetterFont("Go fonts", goregular.TTF, gobold.TTF)
+// DefaultLetterFont returns DejaVu Sans and DejaVu Sans Bold, embedded in pme: Latin with all its
+// extensions (Vietnamese, Polish, Turkish, Irish …), Greek and Cyrillic. A safeguarding letter
+// must not wait on a font setting because of a child's name; letters.font is for a house font.
+func DefaultLetterFont() *LetterFont { return dejaVuSans() }
+
+var dejaVuSans = sync.OnceValue(func() *LetterFont {
+	return builtinFont("DejaVu Sans", dejavusans.TTF, dejavusansbold.TTF)
+})
+
+// goFonts are the Go fonts, pme's built-in letter font before DejaVu Sans: a letter printed with
+// them is reprinted with them (see ReprintLetter).
+var goFonts = sync.OnceValue(func() *LetterFont {
+	return builtinFont("Go fonts", goregular.TTF, gobold.TTF)
+})
+
+func builtinFont(name string, regular, bold []byte) *LetterFont {
+	f, err := newLetterFont(name, regular, bold)
 	if err != nil {
-		panic(fmt.Sprintf("built-in letter font: %v", err)) // the embedded fonts are known good
+		panic(fmt.Sprintf("built-in letter font %s: %v", name, err)) // the embedded fonts are known good
 	}
 	return f
 }
 
-// LoadLetterFont reads the TrueType font at path (letters.font), or returns the Go fonts when path
+// LoadLetterFont reads the TrueType font at path (letters.font), or returns DejaVu Sans when path
 // is "". Bold text uses the font's bold sibling when one sits beside it under the usual name
 // (Noto Sans-Regular.ttf → NotoSans-Bold.ttf, DejaVuSans.ttf → DejaVuSans-Bold.ttf), and the font
 // itself otherwise.
@@ -100,7 +119,7 @@ func newLetterFont(name string, regular, bold []byte) (*LetterFont, error) {
 // different font is different bytes.
 func (f *LetterFont) Hash() string { return f.hash }
 
-// Name returns the font's file name, or "Go fonts".
+// Name returns the font's file name, or "DejaVu Sans".
 func (f *LetterFont) Name() string { return f.name }
 
 // has reports whether every face of the font can print r. fpdf reads only the font's Basic
@@ -127,8 +146,41 @@ type MissingGlyphError struct {
 }
 
 func (e *MissingGlyphError) Error() string {
-	return fmt.Sprintf("the letter font (%s) has no %q (U+%04X), used in %s: set letters.font to a TrueType font that has it, and run pme letters again",
-		e.Font, string(e.Char), e.Char, e.Field)
+	if s := complexScript(e.Char); s != "" {
+		return fmt.Sprintf("the letter cannot print %q (U+%04X), used in %s: pme lays text out one character after another, left to right, so %s text would be misspelt in any font; the letter waits until the record holds the name in Latin letters, then run pme letters again",
+			string(e.Char), e.Char, e.Field, s)
+	}
+	return fmt.Sprintf("the letter font (%s) has no %q (U+%04X), used in %s: set letters.font to a TrueType font that has it%s, and run pme letters again",
+		e.Font, string(e.Char), e.Char, e.Field, fontFor(e.Char))
+}
+
+// complexScript returns the script of r when it is written right to left or needs its letters
+// joined or reordered (fpdf does neither), "" otherwise.
+func complexScript(r rune) string {
+	for _, s := range []string{"Arabic", "Hebrew", "Syriac", "Thaana", "Nko", "Devanagari", "Bengali", "Gurmukhi",
+		"Gujarati", "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala", "Thai", "Lao", "Tibetan",
+		"Myanmar", "Khmer"} {
+		if unicode.Is(unicode.Scripts[s], r) {
+			return s
+		}
+	}
+	return ""
+}
+
+// fontFor names a TrueType font (.ttf: fpdf embeds no other kind) with r's script, from Debian's
+// packages, as " (for example …)"; "" when pme knows none.
+func fontFor(r rune) string {
+	for _, s := range []string{"Han", "Hiragana", "Katakana", "Hangul", "Bopomofo"} {
+		if unicode.Is(unicode.Scripts[s], r) {
+			return " (for example Droid Sans Fallback: DroidSansFallbackFull.ttf in Debian's fonts-droid-fallback)"
+		}
+	}
+	for _, s := range []string{"Ethiopic", "Armenian", "Georgian", "Tifinagh", "Cherokee"} {
+		if unicode.Is(unicode.Scripts[s], r) {
+			return fmt.Sprintf(" (for example Noto Sans %s: NotoSans%s-Regular.ttf in Debian's fonts-noto-core)", s, s)
+		}
+	}
+	return ""
 }
 
 // checkGlyphs returns a *MissingGlyphError for the first character of text the font cannot print,
@@ -136,7 +188,7 @@ func (e *MissingGlyphError) Error() string {
 func (f *LetterFont) checkGlyphs(data pme.LetterData, texts ...string) error {
 	for _, s := range texts {
 		for _, r := range s {
-			if r == '\n' || r == ' ' || f.has(r) {
+			if r == '\n' || r == ' ' || f.has(r) && complexScript(r) == "" {
 				continue
 			}
 			field := "the letter template"

@@ -20,8 +20,8 @@ const (
 	marginR     = 20.0
 	marginT     = 15.0
 	marginB     = 22.0
-	bodyPt      = 10.5
-	lineH       = 4.9
+	bodyPt      = 9.5
+	lineH       = 4.6
 	indentW     = 7.0
 	labelW      = 46.0
 	rightColumn = 130.0

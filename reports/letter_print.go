@@ -44,6 +44,9 @@ func ReprintLetter(l pme.Letter, font *LetterFont) ([]byte, error) {
 	if font == nil {
 		font = DefaultLetterFont()
 	}
+	if font.Hash() != l.FontHash && l.FontHash == goFonts().Hash() {
+		font = goFonts() // printed before DejaVu Sans was the built-in font
+	}
 	if font.Hash() != l.FontHash {
 		return nil, fmt.Errorf("reprint %s: it was printed with another font than %s (font %s…): set letters.font to the font used then", l.ID, font.Name(), short(l.FontHash))
 	}

@@ -183,14 +183,41 @@ func TestLetterNamesWithAccentsPrint(t *testing.T) {
 	}
 }
 
+// Children in England carry Vietnamese, Polish, Turkish, Greek and Cyrillic names: each prints in
+// the built-in font and is found again, as written, in the PDF's text (issue 14).
+func TestLetterNamesInManyScriptsPrint(t *testing.T) {
+	for _, tc := range []struct{ language, forename, surname string }{
+		{"Vietnamese", "Nguyễn Thị", "Phương"},
+		{"Polish", "Zbigniew", "Źdźbło-Wróż"},
+		{"Turkish", "Şükrü İlkay", "Gümüşoğlu"},
+		{"Greek", "Γιώργος", "Παπαδόπουλος"},
+		{"Cyrillic", "Ярослав", "Шевченко"},
+	} {
+		t.Run(tc.language, func(t *testing.T) {
+			c := zoe()
+			c.Pupil.Forename, c.Pupil.Surname = tc.forename, tc.surname
+			plan := PlanLetters(letterRun(c))
+			if len(plan.Due) != 1 {
+				t.Fatalf("due = %d letters, want 1", len(plan.Due))
+			}
+			text := pdfText(t, render(t, plan.Due[0]))
+			if want := tc.forename + " " + tc.surname; !strings.Contains(text, want) {
+				t.Errorf("letter text lacks %q:\n%s", want, text)
+			}
+		})
+	}
+}
+
 func TestLetterMissingGlyphRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name, forename string
 		char           rune
+		font           string // the font the error names, if any
 	}{
-		{"Chinese", "李", '李'},
-		{"beyond the BMP", "Zoë\U0001D49C", '\U0001D49C'},
-		{"zero-width space", "Zo\u200Bë", '\u200B'},
+		{"Chinese", "李", '李', "Droid Sans Fallback"},
+		{"Arabic, which fpdf cannot lay out", "محمد", 'م', "left to right"},
+		{"Ethiopic", "ሰላም", 'ሰ', "Noto Sans Ethiopic"},
+		{"beyond the BMP", "Zoë\U0001D49C", '\U0001D49C', ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := zoe()
@@ -205,8 +232,8 @@ func TestLetterMissingGlyphRefused(t *testing.T) {
 			if mg.Char != tc.char || mg.Field != "Pupil.Name" {
 				t.Errorf("missing glyph = %q in %s, want %q in Pupil.Name", mg.Char, mg.Field, tc.char)
 			}
-			if !strings.Contains(err.Error(), "letters.font") {
-				t.Errorf("error %q does not say what to do (letters.font)", err)
+			if !strings.Contains(err.Error(), "pme letters again") || !strings.Contains(err.Error(), tc.font) {
+				t.Errorf("error %q does not say what to do (%s)", err, tc.font)
 			}
 			if n := NotProducedFor(plan.Due[0], err); n.Reason != err.Error() || n.UPN != c.Pupil.UPN || n.Pupil != plan.Due[0].Data.Pupil.Name {
 				t.Errorf("NotProducedFor = %+v", n)
@@ -301,6 +328,15 @@ func TestLetterReproducible(t *testing.T) {
 	tampered.SHA256 = strings.Repeat("0", 64)
 	if _, err := ReprintLetter(tampered, nil); err == nil || !strings.Contains(err.Error(), "differ") {
 		t.Errorf("ReprintLetter(wrong hash) error = %v, want the bytes reported as different", err)
+	}
+	// A letter printed with the Go fonts, the built-in font before DejaVu Sans, reprints with them.
+	old := plan.Due[0]
+	goPDF, err := MakeLetter(tmpl, goFonts(), &old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reprint, err := ReprintLetter(old, nil); err != nil || !bytes.Equal(reprint, goPDF) {
+		t.Errorf("ReprintLetter(printed in the Go fonts) = %v, same bytes %v", err, bytes.Equal(reprint, goPDF))
 	}
 	otherFont := l
 	otherFont.FontHash = "another font"
@@ -589,7 +625,7 @@ func TestLetterLoadFont(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadLetterFont: %v", err)
 	}
-	if f.Hash() != DefaultLetterFont().Hash() {
+	if f.Hash() != goFonts().Hash() {
 		t.Error("the bold sibling Go-Bold.ttf was not used for bold text")
 	}
 	alone := write("Lonely.ttf", goregular.TTF)
@@ -597,7 +633,7 @@ func TestLetterLoadFont(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadLetterFont(no bold sibling): %v", err)
 	}
-	if f.Hash() == DefaultLetterFont().Hash() {
+	if f.Hash() == goFonts().Hash() {
 		t.Error("a font with no bold sibling hashed as the Go fonts")
 	}
 	if _, err := LoadLetterFont(write("notes.ttf", []byte("not a font"))); err == nil {
