@@ -186,6 +186,20 @@ type actionRow struct {
 	StatusByS *string   `db:"status_by"`
 }
 
+// action is the row's action with its latest status and who set it (done or cancelled only).
+func (r actionRow) action() pme.Action {
+	a := r.Action
+	a.At = time.Time(r.Created)
+	a.AgreedAt = pme.AgreedLabel(a.Meeting, a.MeetDate)
+	if a.Status != pme.ActionOpen {
+		a.StatusAt = time.Time(r.StatusAtT)
+		if r.StatusByS != nil {
+			a.StatusBy = *r.StatusByS
+		}
+	}
+	return a
+}
+
 // CaseRecords returns the casework recorded about one case, or about every case when caseID is "".
 func (s *Store) CaseRecords(ctx context.Context, caseID string) (CaseRecords, error) {
 	var out CaseRecords
@@ -208,16 +222,7 @@ func (s *Store) CaseRecords(ctx context.Context, caseID string) (CaseRecords, er
 		return out, fmt.Errorf("load actions: %w", err)
 	}
 	for _, r := range actions {
-		a := r.Action
-		a.At = time.Time(r.Created)
-		a.AgreedAt = pme.AgreedLabel(a.Meeting, a.MeetDate)
-		if a.Status != pme.ActionOpen {
-			a.StatusAt = time.Time(r.StatusAtT)
-			if r.StatusByS != nil {
-				a.StatusBy = *r.StatusByS
-			}
-		}
-		out.Actions = append(out.Actions, a)
+		out.Actions = append(out.Actions, r.action())
 	}
 
 	var notes []struct {
@@ -269,15 +274,7 @@ func (s *Store) Action(ctx context.Context, id string) (*pme.Action, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find action %s: %w", id, notFound(err))
 	}
-	a := r.Action
-	a.At = time.Time(r.Created)
-	a.AgreedAt = pme.AgreedLabel(a.Meeting, a.MeetDate)
-	if a.Status != pme.ActionOpen {
-		a.StatusAt = time.Time(r.StatusAtT)
-		if r.StatusByS != nil {
-			a.StatusBy = *r.StatusByS
-		}
-	}
+	a := r.action()
 	return &a, nil
 }
 
