@@ -6,6 +6,8 @@ import (
 	"path"
 
 	"pme"
+
+	"github.com/gocarina/gocsv"
 )
 
 // The day's manifest.csv: every letter made, and those that could not be.
@@ -50,20 +52,36 @@ func WriteManifest(path string, rows []ManifestRow) error {
 		}
 		cw := csv.NewWriter(w)
 		cw.UseCRLF = true
-		if err := cw.Write(ManifestHeader); err != nil {
-			return err
+		out := make([]manifestLine, len(rows))
+		for i, r := range rows {
+			out[i] = manifestLine{SafeText(r.LetterID), SafeText(r.Date), SafeText(r.UPN), SafeText(r.Pupil),
+				SafeText(r.LAESTAB), SafeText(r.School), SafeText(r.Headteacher), SafeText(r.Chair),
+				SafeText(r.SocialWorker), SafeText(r.Trigger), SafeText(r.File), SafeText(r.SHA256), SafeText(r.Reason)}
 		}
-		for _, r := range rows {
-			rec := []string{r.LetterID, r.Date, r.UPN, r.Pupil, r.LAESTAB, r.School, r.Headteacher, r.Chair,
-				r.SocialWorker, r.Trigger, r.File, r.SHA256, r.Reason}
-			for i := range rec {
-				rec[i] = SafeCell(rec[i])
-			}
-			if err := cw.Write(rec); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		return cw.Error()
+		return gocsv.MarshalCSV(out, gocsv.NewSafeCSVWriter(cw))
 	})
 }
+
+// manifestLine is a manifest row as gocsv writes it: the tags are ManifestHeader.
+type manifestLine struct {
+	LetterID     SafeText `csv:"Letter ID"`
+	Date         SafeText `csv:"Date"`
+	UPN          SafeText `csv:"UPN"`
+	Pupil        SafeText `csv:"Pupil"`
+	LAESTAB      SafeText `csv:"LAESTAB"`
+	School       SafeText `csv:"School"`
+	Headteacher  SafeText `csv:"Headteacher"`
+	Chair        SafeText `csv:"Chair of Governors"`
+	SocialWorker SafeText `csv:"Social Worker"`
+	Trigger      SafeText `csv:"Trigger"`
+	File         SafeText `csv:"File"`
+	SHA256       SafeText `csv:"SHA-256"`
+	Reason       SafeText `csv:"Reason Not Made"`
+}
+
+// SafeText is a CSV cell gocsv writes formula-safe (SafeCell): a value from a school's file or a
+// person that Excel must show as text and never run.
+type SafeText string
+
+// MarshalCSV implements gocsv's TypeMarshaller.
+func (s SafeText) MarshalCSV() (string, error) { return SafeCell(string(s)), nil }
