@@ -202,6 +202,27 @@ func (e *Env) SignIns(ctx context.Context, limit int) ([]pme.SignInAttempt, erro
 // EndExpiredSessions deletes sessions past the idle or absolute timeout.
 func (e *Env) EndExpiredSessions(ctx context.Context) (int64, error) {
 	now := e.now()
+	if err := e.Store.EndFormTokensBefore(ctx, now.Add(-time.Duration(e.Config.Web.SessionMaxHours)*time.Hour)); err != nil {
+		return 0, err
+	}
 	return e.Store.EndSessionsBefore(ctx, now.Add(-time.Duration(e.Config.Web.SessionMaxHours)*time.Hour),
 		now.Add(-time.Duration(e.Config.Web.SessionIdleMinutes)*time.Minute))
+}
+
+// ErrFormUsed is returned by UseForm for a form sent before: its action was done once already.
+var ErrFormUsed = errors.New("that form was sent already, and its action done once: nothing was done twice")
+
+// NewFormToken returns a one-time token for a form.
+func NewFormToken() (string, error) { return auth.NewToken() }
+
+// UseForm spends a form's one-time token; ErrFormUsed when it was spent before.
+func (e *Env) UseForm(ctx context.Context, token string, userID int64) error {
+	if len(token) < 32 {
+		return ErrFormUsed
+	}
+	err := e.Store.UseFormToken(ctx, auth.HashToken(token), userID, e.now())
+	if errors.Is(err, store.ErrExists) {
+		return ErrFormUsed
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"pme"
 )
@@ -135,4 +136,27 @@ func (s *Store) SchoolName(ctx context.Context, laestab string) (string, error) 
 		return "", nil
 	}
 	return names[0], nil
+}
+
+// UseFormToken records that a form's one-time token was used; ErrExists when it was used before
+// (a double click, or the page sent again), so that the action is done once.
+func (s *Store) UseFormToken(ctx context.Context, token string, userID int64, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO web_form (token, user_id, used_at) VALUES (?, ?, ?)
+		ON CONFLICT (token) DO NOTHING`), token, userID, timestamp(at))
+	if err != nil {
+		return fmt.Errorf("use form token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrExists
+	}
+	return nil
+}
+
+// EndFormTokensBefore deletes the record of forms used before the time given: a form older than
+// a session cannot be sent again anyway.
+func (s *Store) EndFormTokensBefore(ctx context.Context, before time.Time) error {
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM web_form WHERE used_at < ?`), timestamp(before)); err != nil {
+		return fmt.Errorf("end form tokens: %w", err)
+	}
+	return nil
 }

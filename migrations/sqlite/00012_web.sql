@@ -30,7 +30,15 @@ CREATE TABLE sign_in_attempt (
     reason  TEXT NOT NULL
 ) STRICT;
 CREATE INDEX sign_in_attempt_address ON sign_in_attempt (address, at);
+-- One row per form sent: a form carries a one-time token, so that a double click or a resent
+-- page does the action once.
+CREATE TABLE web_form (
+    token   TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    used_at TEXT NOT NULL
+) STRICT;
 -- +goose Down
+DROP TABLE web_form;
 DROP TABLE sign_in_attempt;
 DROP TABLE web_session;
 DROP TABLE app_user;
