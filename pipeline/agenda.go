@@ -22,30 +22,34 @@ var AgendaSchools func(ctx context.Context, e *Env, meetingDate pme.Date) (items
 // MeetingsDir is where agendas are written, inside the data folder's out/.
 const MeetingsDir = "meetings"
 
-// Agenda builds a meeting's agenda from the facts as at the run date, records it (so that the
-// decisions written on it can be checked against it) and writes the workbook
-// out/meetings/<meeting>-YYYY-MM-DD.xlsx. by is who asked (PME_USER, else SystemActor).
-func (e *Env) Agenda(ctx context.Context, by, meeting string, date pme.Date) (pme.Agenda, error) {
+// PreviewAgenda builds a meeting's agenda as Agenda does, without recording it or writing the
+// workbook: for the web's Meeting page, which a GET must not change.
+func (e *Env) PreviewAgenda(ctx context.Context, meeting string, date pme.Date) (pme.Agenda, error) {
+	a, _, err := e.buildAgenda(ctx, meeting, date)
+	return a, err
+}
+
+func (e *Env) buildAgenda(ctx context.Context, meeting string, date pme.Date) (pme.Agenda, casework.AgendaInput, error) {
 	meeting = strings.ToLower(strings.TrimSpace(meeting))
 	if meeting == "" {
 		meeting = pme.MeetingCOOS
 	}
 	if meeting != pme.MeetingCOOS && meeting != pme.MeetingVCEC {
-		return pme.Agenda{}, usageErrorf("--meeting %q: want coos or vcec", meeting)
+		return pme.Agenda{}, casework.AgendaInput{}, usageErrorf("--meeting %q: want coos or vcec", meeting)
 	}
 	if date.IsZero() {
 		date = e.Today
 	}
 	if date.Before(e.Today) {
-		return pme.Agenda{}, usageErrorf("the meeting date %s is before today (%s): an agenda is written for a meeting to come", date.UK(), e.Today.UK())
+		return pme.Agenda{}, casework.AgendaInput{}, usageErrorf("the meeting date %s is before today (%s): an agenda is written for a meeting to come", date.UK(), e.Today.UK())
 	}
 	facts, err := e.allCaseFacts(ctx)
 	if err != nil {
-		return pme.Agenda{}, err
+		return pme.Agenda{}, casework.AgendaInput{}, err
 	}
 	cal, err := e.Calendar(ctx)
 	if err != nil {
-		return pme.Agenda{}, err
+		return pme.Agenda{}, casework.AgendaInput{}, err
 	}
 	in := casework.AgendaInput{Meeting: meeting, Date: date, Today: e.Today, Cases: facts, Calendar: cal,
 		Config: e.CaseworkConfig(), CreatedAt: e.now()}
@@ -54,13 +58,25 @@ func (e *Env) Agenda(ctx context.Context, by, meeting string, date pme.Date) (pm
 	}
 	if meeting == pme.MeetingCOOS && AgendaSchools != nil {
 		if in.Schools, in.SchoolsConfigured, err = AgendaSchools(ctx, e, date); err != nil {
-			return pme.Agenda{}, err
+			return pme.Agenda{}, casework.AgendaInput{}, err
 		}
 	}
 	a := casework.BuildAgenda(in)
 	if !cal.IsSchoolDay(date) {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("The meeting date %s is not a school day: check --date.", date.UK()))
 	}
+	return a, in, nil
+}
+
+// Agenda builds a meeting's agenda from the facts as at the run date, records it (so that the
+// decisions written on it can be checked against it) and writes the workbook
+// out/meetings/<meeting>-YYYY-MM-DD.xlsx. by is who asked (PME_USER, else SystemActor).
+func (e *Env) Agenda(ctx context.Context, by, meeting string, date pme.Date) (pme.Agenda, error) {
+	a, in, err := e.buildAgenda(ctx, meeting, date)
+	if err != nil {
+		return a, err
+	}
+	meeting, date = a.Meeting, a.Date
 	by = first(by, SystemActor)
 	// Recorded before the workbook is written: a workbook whose agenda is not recorded could not
 	// be loaded, while a record whose workbook failed is harmless.

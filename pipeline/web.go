@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -349,4 +350,53 @@ func (e *Env) CaseBasics(ctx context.Context, id string) (CaseBasics, error) {
 		return CaseBasics{}, err
 	}
 	return CaseBasics{Case: *c, SchoolName: name, Events: evs}, nil
+}
+
+// Decide applies one meeting decision on a case, as a row of the agenda workbook would (the same
+// five decisions): in-hand until the date, escalate or no further action with the text as the
+// reason, a note, or an action with its owner and due date.
+func (e *Env) Decide(ctx context.Context, by, caseID, decision, text, owner string, due pme.Date) (CaseworkResult, error) {
+	switch decision {
+	case pme.DecisionInHand:
+		return e.SetHandling(ctx, by, caseID, pme.HandlingInHand, due, text)
+	case pme.DecisionEscalate:
+		return e.SetHandling(ctx, by, caseID, pme.HandlingEscalated, pme.Date{}, text)
+	case pme.DecisionNFA:
+		return e.SetHandling(ctx, by, caseID, pme.HandlingNFA, pme.Date{}, text)
+	case pme.DecisionNote:
+		return e.AddNote(ctx, by, caseID, text)
+	case pme.DecisionAction:
+		return e.AddAction(ctx, by, caseID, text, owner, due)
+	}
+	return CaseworkResult{}, usageErrorf("choose a decision: %s", strings.Join(pme.Decisions, ", "))
+}
+
+// CaseVersion is a digest of what a person saw of a case when a form was made: its facts (status,
+// severity, rules) and how many casework records it has. A form carries it, so that a form sent
+// after the case changed is caught and the person told, rather than deciding on old facts.
+func (e *Env) CaseVersion(ctx context.Context, caseID string) (string, error) {
+	c, err := e.Store.Case(ctx, caseID)
+	if err != nil {
+		return "", err
+	}
+	recs, err := e.Store.CaseRecords(ctx, caseID)
+	if err != nil {
+		return "", err
+	}
+	done := 0
+	for _, a := range recs.Actions {
+		if a.Status != pme.ActionOpen {
+			done++
+		}
+	}
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%s|%s|%d|%d|%d|%d|%d", c.Status, c.Severity, c.Fingerprint, c.LastChanged,
+		len(recs.Actions), done, len(recs.Notes), len(recs.Handling), len(recs.Owners)))
+	return hex.EncodeToString(sum[:8]), nil
+}
+
+// AuditView records a view or download by a signed-in person in the audit log (web.md): entry
+// names the case, letter or child; never free text.
+func (e *Env) AuditView(ctx context.Context, by, action string, entry pme.AuditEntry) error {
+	entry.At, entry.Person, entry.Action = e.now(), first(by, SystemActor), action
+	return e.Store.Audit(ctx, entry)
 }

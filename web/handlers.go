@@ -117,20 +117,6 @@ func (s *Server) cases(w http.ResponseWriter, r *http.Request, e *pipeline.Env) 
 		Data: casesData{List: list, Filter: f, Query: q, Rules: ruleIDs}})
 }
 
-func (s *Server) casePage(w http.ResponseWriter, r *http.Request, e *pipeline.Env) {
-	c, err := e.CaseBasics(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	asAt, err := e.AsAt(r.Context())
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "case", &view{Title: "Case " + c.Case.ID, Nav: "cases", AsAt: asAt, Data: c})
-}
-
 func (s *Server) letters(w http.ResponseWriter, r *http.Request, e *pipeline.Env) {
 	ls, err := e.LetterList(r.Context())
 	if err != nil {
@@ -148,6 +134,10 @@ func (s *Server) letters(w http.ResponseWriter, r *http.Request, e *pipeline.Env
 func (s *Server) letterPDF(w http.ResponseWriter, r *http.Request, e *pipeline.Env) {
 	l, p, err := e.LetterPDF(r.Context(), r.PathValue("id"))
 	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if err := e.AuditView(r.Context(), userOf(r).Email, "letter.download", pme.AuditEntry{LetterID: l.ID}); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
@@ -299,13 +289,31 @@ func (s *Server) feedback(w http.ResponseWriter, r *http.Request, e *pipeline.En
 		s.serverError(w, r, err)
 		return
 	}
+	if err := e.AuditView(r.Context(), userOf(r).Email, "feedback.download", pme.AuditEntry{Detail: "file=" + r.PathValue("sha")[:12]}); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	s.download(w, r, p, name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 }
 
 func (s *Server) audit(w http.ResponseWriter, r *http.Request, e *pipeline.Env) {
 	u := userOf(r)
+	if u.DoesCasework() {
+		f := pme.AuditFilter{Person: u.Email}
+		if c := r.URL.Query().Get("case"); c != "" {
+			f = pme.AuditFilter{CaseID: c}
+		}
+		entries, err := e.AuditLog(r.Context(), f)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		asAt, _ := e.AsAt(r.Context())
+		s.render(w, r, http.StatusOK, "audit", &view{Title: "Audit", Nav: "audit", AsAt: asAt, Data: auditData{Entries: entries, Case: f.CaseID}})
+		return
+	}
 	if !u.ManagesUsers() {
-		s.notFound(w, r) // the practitioner's audit of their cases comes with casework
+		s.notFound(w, r)
 		return
 	}
 	list, err := e.SignIns(r.Context(), 200)
@@ -324,6 +332,8 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, e *pipeline.Env) 
 type auditData struct {
 	SignIns []pme.SignInAttempt
 	Users   []pme.User
+	Entries []pme.AuditEntry // a practitioner's audit
+	Case    string
 }
 
 // ruleIDs are the rules the case list can be filtered by (rules.md).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"pme"
+	"pme/pipeline"
 )
 
 // view is what every page template gets.
@@ -68,6 +69,9 @@ var funcs = template.FuncMap{
 	},
 	"add":  func(a, b int) int { return a + b },
 	"list": func(s ...string) []string { return s },
+	// token is a fresh one-time token for a form (see pipeline.UseForm).
+	"token": func() (string, error) { return pipeline.NewFormToken() },
+	"upper": strings.ToUpper,
 }
 
 func parseTemplates() (map[string]*template.Template, error) {

@@ -25,6 +25,20 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /upload", s.page(pme.User.Uploads, s.upload))
 	m.HandleFunc("GET /returns/{sha}/feedback", s.page(pme.User.Uploads, s.feedback))
 	m.HandleFunc("GET /audit", s.page(anyone, s.audit))
+
+	// Casework (casework.md): practitioners only.
+	cw := pme.User.DoesCasework
+	m.HandleFunc("POST /cases/{id}/note", s.page(cw, s.addNote))
+	m.HandleFunc("POST /cases/{id}/action", s.page(cw, s.addAction))
+	m.HandleFunc("POST /cases/{id}/actions/{action}", s.page(cw, s.actionStatus))
+	m.HandleFunc("POST /cases/{id}/handling", s.page(cw, s.handling))
+	m.HandleFunc("POST /cases/{id}/assign", s.page(cw, s.assign))
+	m.HandleFunc("POST /cases/{id}/decision", s.page(cw, s.decide))
+	m.HandleFunc("POST /cases/{id}/reply", s.page(cw, s.reply))
+	m.HandleFunc("GET /meeting", s.page(cw, s.meeting))
+	m.HandleFunc("POST /meeting/workbook", s.page(cw, s.meetingWorkbook))
+	m.HandleFunc("GET /child", s.page(cw, s.childForm))
+	m.HandleFunc("POST /child", s.page(cw, s.child))
 	// Anything else: sign in first, then 404, so that a signed-out visitor learns nothing.
 	m.HandleFunc("/", s.page(anyone, func(w http.ResponseWriter, r *http.Request, _ *pipeline.Env) { s.notFound(w, r) }))
 }

@@ -178,7 +178,11 @@ func TestPagesByRole(t *testing.T) {
 			{"/letters/PME-XXXXX-XXXXX/pdf", map[string]int{"viewer": 404, "officer": 404, "practitioner": 404, "admin": 404}},
 			{"/runs", map[string]int{"admin": 404}},
 			{"/upload", map[string]int{"viewer": 404, "admin": 404}},
-			{"/audit", map[string]int{"viewer": 404, "officer": 404, "practitioner": 404}},
+			{"/audit", map[string]int{"viewer": 404, "officer": 404}},
+			{"/audit?case=" + st.caseID, map[string]int{"viewer": 404, "officer": 404}},
+			{"/meeting", map[string]int{"viewer": 404, "officer": 404, "admin": 404}},
+			{"/meeting?meeting=vcec&date=2026-12-01", map[string]int{"viewer": 404, "officer": 404, "admin": 404}},
+			{"/child", map[string]int{"viewer": 404, "officer": 404, "admin": 404}},
 			{"/no-such-page", map[string]int{"viewer": 404, "officer": 404, "practitioner": 404, "admin": 404}},
 		}
 		for _, role := range pme.Roles {
@@ -194,7 +198,7 @@ func TestPagesByRole(t *testing.T) {
 				}
 				checkHeaders(t, role+" "+p.path, res)
 				if res.StatusCode == 200 && strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
-					if role != "admin" && !strings.Contains(body, "Data as at the run of") {
+					if role != "admin" && !strings.Contains(body, "Data as at the run of") && !strings.HasPrefix(p.path, "/audit") {
 						t.Errorf("%s GET %s: the page does not say the run date its data is as at", role, p.path)
 					}
 				}
