@@ -46,7 +46,7 @@ func browser(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel3 := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(cancel3)
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
@@ -136,6 +136,39 @@ func TestBrowserJourney(t *testing.T) {
 				t.Fatalf("case page lacks the rules:\n%s", w)
 			}
 
+			// On a case with a letter: add an action and a note, mark it in hand, record the reply.
+			run("casework",
+				chromedp.Navigate(base+"/cases/"+st.letterCase),
+				chromedp.WaitVisible(chromedp.CSS("#note-text")),
+				chromedp.SendKeys(chromedp.CSS("#action-text"), "Ask the school for the review of the timetable"),
+				chromedp.SendKeys(chromedp.CSS("#action-owner"), "Fair Access Team"),
+				chromedp.SetValue(chromedp.CSS("#action-due"), "2026-12-04"),
+				chromedp.Submit(chromedp.CSS("#action-text")),
+				chromedp.WaitVisible(chromedp.CSS(".notice")),
+			)
+			run("note",
+				chromedp.SendKeys(chromedp.CSS("#note-text"), "Synthetic note: spoke to the SENCO"),
+				chromedp.Submit(chromedp.CSS("#note-text")),
+				chromedp.WaitVisible(chromedp.CSS("table.notes")),
+			)
+			run("in hand",
+				chromedp.SetValue(chromedp.CSS("#review"), "2026-12-11"),
+				chromedp.Submit(chromedp.CSS("#review")),
+				chromedp.WaitVisible(chromedp.CSS(".notice")),
+			)
+			run("reply",
+				chromedp.SetValue(chromedp.CSS("input[name=received]"), "2026-11-27"),
+				chromedp.SetValue(chromedp.CSS("select[name=assurance]"), "adequate"),
+				chromedp.Submit(chromedp.CSS("select[name=assurance]")),
+				chromedp.WaitVisible(chromedp.CSS(".notice")),
+				shot("case-casework"),
+			)
+			if m := text("main"); !strings.Contains(m, "in-hand") || !strings.Contains(m, "Synthetic note: spoke to the SENCO") ||
+				!strings.Contains(m, "Ask the school for the review") || !strings.Contains(m, "adequate") {
+				t.Fatalf("the case page lacks what was recorded:\n%s", m)
+			}
+			run("meeting", chromedp.Navigate(base+"/meeting?meeting=coos&date=2026-11-30"), chromedp.WaitVisible(chromedp.CSS("form.decision")), shot("meeting"))
+
 			// Upload a return with a mistake and read the issue on the page.
 			csv := filepath.Join(t.TempDir(), "8911102 reduced timetable.csv")
 			os.WriteFile(csv, []byte("UPN,Surname,Forename,DOB,Year,Start Date,Planned End Date,Hours Per Week,Reason,Parental Agreement,Review Date\n"+
@@ -167,6 +200,10 @@ func TestBrowserJourney(t *testing.T) {
 				chromedp.Submit(chromedp.CSS("#password")),
 				chromedp.WaitVisible(chromedp.CSS("form.filters")),
 			)
+			run("viewer opens the case", chromedp.Navigate(base+"/cases/"+st.letterCase), chromedp.WaitVisible(chromedp.CSS("h1")))
+			if m := text("main"); strings.Contains(m, "Synthetic note") || strings.Contains(m, "review of the timetable") {
+				t.Fatal("a viewer sees the note or the action's text")
+			}
 			st.clock.add(31 * time.Minute)
 			run("expired",
 				chromedp.Navigate(base+"/cases"),

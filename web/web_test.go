@@ -46,8 +46,9 @@ type site struct {
 	srv    *httptest.Server
 	env    *pipeline.Env
 	clock  *clock
-	caseID string
-	letter string
+	caseID     string
+	letter     string
+	letterCase string // a case with a letter
 }
 
 var today = pme.MustDate("2026-11-27")
@@ -108,6 +109,17 @@ func newSite(t *testing.T, dbURL string, edit func(*config.Config)) *site {
 		t.Fatalf("no letters to test with (%v)", err)
 	}
 	st.letter = ls[0].ID
+	for _, c := range open.Cases {
+		if c.LetterDue {
+			if v, err := e.ShowCase(ctx, "test", c.CaseID); err == nil && len(v.Letters) > 0 {
+				st.letterCase = c.CaseID
+				break
+			}
+		}
+	}
+	if st.letterCase == "" {
+		t.Fatal("no case with a letter to test with")
+	}
 	return st
 }
 
