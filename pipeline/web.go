@@ -23,6 +23,8 @@ import (
 // select everything.
 type CaseFilter struct {
 	Status, Severity, Rule, School, Plan string
+	Handling, Owner                      string // casework: the handling today, who holds the case
+	Overdue                              bool   // casework: an open action past its due date
 	Sort                                 string // "" (the order of pme cases), case, status, school, rule
 	Page                                 int    // from 1
 }
@@ -30,10 +32,11 @@ type CaseFilter struct {
 // CasesPerPage is the case list's page size.
 const CasesPerPage = 50
 
-// CaseListRow is one case in the list, with its school's name.
+// CaseListRow is one case in the list, with its school's name and its casework.
 type CaseListRow struct {
 	CaseSummary
 	SchoolName string
+	Casework   pme.CaseworkRow
 }
 
 // CaseList is one page of the filtered case list.
@@ -51,17 +54,43 @@ func (e *Env) FilterCases(ctx context.Context, f CaseFilter) (CaseList, error) {
 		Sort: f.Sort, Limit: CasesPerPage}
 	page := max(f.Page, 1)
 	q.Offset = (page - 1) * CasesPerPage
+	// Casework is kept per case with a record; a case without one is unreviewed and nobody's.
+	cw, err := e.CaseworkReport(ctx)
+	if err != nil {
+		return CaseList{}, err
+	}
+	if f.Handling != "" || f.Owner != "" || f.Overdue {
+		var in, out []string
+		for id, row := range cw.Cases {
+			ok := (f.Handling == "" || row.Handling == f.Handling) && (f.Owner == "" || strings.EqualFold(row.Owner, f.Owner)) &&
+				(!f.Overdue || (!row.EarliestDue.IsZero() && row.EarliestDue.Before(e.Today)))
+			if ok {
+				in = append(in, id)
+			} else if f.Handling == pme.HandlingUnreviewed && f.Owner == "" && !f.Overdue {
+				out = append(out, id)
+			}
+		}
+		if f.Handling == pme.HandlingUnreviewed && f.Owner == "" && !f.Overdue {
+			q.NotIDs = out // unreviewed: every case but those decided otherwise
+		} else {
+			q.IDs = append([]string{}, in...)
+		}
+	}
 	cases, total, names, err := e.Store.CasePage(ctx, q)
 	if err != nil {
 		return CaseList{}, err
 	}
 	list := CaseList{Total: total, Page: page, Pages: max((total+CasesPerPage-1)/CasesPerPage, 1)}
 	if page > list.Pages { // past the end: show the last page
-		return e.FilterCases(ctx, CaseFilter{Status: f.Status, Severity: f.Severity, Rule: f.Rule, School: f.School,
-			Plan: f.Plan, Sort: f.Sort, Page: list.Pages})
+		f.Page = list.Pages
+		return e.FilterCases(ctx, f)
 	}
 	for _, c := range cases {
-		list.Rows = append(list.Rows, CaseListRow{CaseSummary: caseSummary(c), SchoolName: names[c.LAESTAB]})
+		row, ok := cw.Cases[c.ID]
+		if !ok || row.Handling == "" {
+			row.Handling = pme.HandlingUnreviewed
+		}
+		list.Rows = append(list.Rows, CaseListRow{CaseSummary: caseSummary(c), SchoolName: names[c.LAESTAB], Casework: row})
 	}
 	return list, nil
 }
@@ -84,7 +113,10 @@ type Overview struct {
 	AsAt       pme.Date // the run date of the last flag run; zero before the first
 	ByStatus   map[string]int
 	BySeverity map[string]int
-	LastRuns   []pme.Run // the latest run of each job that has run, in the order data flows
+	// OverdueActions and OverdueReplies count open actions past their due date and letters past
+	// their reply-by date with no reply (casework.md).
+	OverdueActions, OverdueReplies int
+	LastRuns                       []pme.Run // the latest run of each job that has run, in the order data flows
 }
 
 // Overview gathers the home page's figures.
@@ -98,6 +130,11 @@ func (e *Env) Overview(ctx context.Context) (Overview, error) {
 	if o.ByStatus, o.BySeverity, err = e.Store.OpenCaseCounts(ctx); err != nil {
 		return o, err
 	}
+	cw, err := e.CaseworkReport(ctx)
+	if err != nil {
+		return o, err
+	}
+	o.OverdueActions, o.OverdueReplies = cw.OverdueActions, cw.OverdueReplies
 	runs, err := e.Store.Runs(ctx, 200)
 	if err != nil {
 		return o, err

@@ -14,6 +14,7 @@ import (
 type CaseQuery struct {
 	Status, Severity, Rule, LAESTAB, Plan string
 	IDs                                   []string // when not nil, only these cases (a filter decided elsewhere)
+	NotIDs                                []string // never these cases
 	Sort                                  string   // "" (most severe first, then case id: pme cases' order), case, status, school, rule
 	Offset, Limit                         int
 }
@@ -43,6 +44,11 @@ func (s *Store) CasePage(ctx context.Context, q CaseQuery) (cases []pme.Case, to
 		}
 		cond, arg := s.inList("c.id", q.IDs)
 		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if len(q.NotIDs) > 0 {
+		cond, arg := s.inList("c.id", q.NotIDs)
+		where = append(where, "NOT ("+cond+")")
 		args = append(args, arg)
 	}
 	cond := strings.Join(where, " AND ")

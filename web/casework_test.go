@@ -104,6 +104,14 @@ func TestCaseworkForms(t *testing.T) {
 		if code, body := st.postBody(c, casePath+"/handling", hand); code != http.StatusSeeOther {
 			t.Fatalf("in hand: %d %s", code, errorsOf(body))
 		}
+		// The list filters by handling.
+		_, list := st.get(c, "/cases?handling=in-hand")
+		if !strings.Contains(list, st.caseID) || !strings.Contains(list, "1 case.") {
+			t.Errorf("in-hand filter:\n%s", mainOf(list))
+		}
+		if _, list := st.get(c, "/cases?handling=unreviewed"); strings.Contains(list, st.caseID) {
+			t.Error("an in-hand case is listed as unreviewed")
+		}
 		_, page = st.get(c, casePath)
 		if !strings.Contains(page, "in-hand") || !strings.Contains(page, "Ask the school for the timetable review") {
 			t.Errorf("case page after the forms lacks the handling or the action:\n%s", mainOf(page))

@@ -102,7 +102,8 @@ func (s *Server) cases(w http.ResponseWriter, r *http.Request, e *pipeline.Env) 
 	q := r.URL.Query()
 	page, _ := strconv.Atoi(q.Get("page"))
 	f := pipeline.CaseFilter{Status: q.Get("status"), Severity: q.Get("severity"), Rule: q.Get("rule"),
-		School: q.Get("school"), Plan: q.Get("plan"), Sort: q.Get("sort"), Page: page}
+		School: q.Get("school"), Plan: q.Get("plan"), Sort: q.Get("sort"), Page: page,
+		Handling: q.Get("handling"), Owner: q.Get("owner"), Overdue: q.Get("overdue") == "yes"}
 	list, err := e.FilterCases(r.Context(), f)
 	if err != nil {
 		s.serverError(w, r, err)

@@ -42,10 +42,10 @@ func (c *clock) add(d time.Duration) {
 // site is a running test server over a database with a synthetic LA ingested and flagged, and one
 // user of each role (e-mail <role>@example.gov.uk).
 type site struct {
-	t      *testing.T
-	srv    *httptest.Server
-	env    *pipeline.Env
-	clock  *clock
+	t          *testing.T
+	srv        *httptest.Server
+	env        *pipeline.Env
+	clock      *clock
 	caseID     string
 	letter     string
 	letterCase string // a case with a letter
@@ -183,6 +183,7 @@ func TestPagesByRole(t *testing.T) {
 			{"/", nil},
 			{"/cases", map[string]int{"admin": 404}},
 			{"/cases?status=new&severity=critical&sort=school", map[string]int{"admin": 404}},
+			{"/cases?handling=unreviewed&overdue=yes&owner=x&page=9", map[string]int{"admin": 404}},
 			{"/cases/" + st.caseID, map[string]int{"admin": 404}},
 			{"/cases/C-NOSUCH", map[string]int{"viewer": 404, "officer": 404, "practitioner": 404, "admin": 404}},
 			{"/letters", map[string]int{"admin": 404}},
