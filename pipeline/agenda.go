@@ -54,7 +54,7 @@ func (e *Env) buildAgenda(ctx context.Context, meeting string, date pme.Date) (p
 	in := casework.AgendaInput{Meeting: meeting, Date: date, Today: e.Today, Cases: facts, Calendar: cal,
 		Config: e.CaseworkConfig(), CreatedAt: e.now()}
 	if in.Letters, err = e.caselessLetters(ctx, cal, facts); err != nil {
-		return pme.Agenda{}, err
+		return pme.Agenda{}, casework.AgendaInput{}, err
 	}
 	if meeting == pme.MeetingCOOS && AgendaSchools != nil {
 		if in.Schools, in.SchoolsConfigured, err = AgendaSchools(ctx, e, date); err != nil {
