@@ -3,10 +3,17 @@ package pipeline
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"os"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"sort"
+	"strings"
+	"sync"
 
 	"pme"
 	"pme/calendar"
@@ -22,6 +29,8 @@ type FlagSummary struct {
 
 	// ByStatus counts the cases the summary covers by status, whether or not Cases lists them.
 	ByStatus map[string]int `json:"-"`
+	// Evaluated is how many pupils the rules ran for: on a rerun, those whose facts changed.
+	Evaluated int `json:"-"`
 }
 
 // CaseSummary is one case in the JSON summaries.
@@ -122,10 +131,10 @@ func (e *Env) newEvaluation(ctx context.Context) (*evaluation, error) {
 	return ev, nil
 }
 
-// run evaluates the rules a range of pupils at a time, in pupil order, and hands fn each range's
-// results (one per pupil with a finding or a letter due). Memory holds one range's facts; only
-// the social care matches, which need every pupil, are worked out once for all.
-func (ev *evaluation) run(r *store.Reader, fn func(rg store.PupilRange, results []rules.PupilResult) error) error {
+// run reads the facts a range of pupils at a time, in pupil order, and hands fn each range's.
+// Memory holds one range's facts; only the social care matches, which need every pupil, are worked
+// out once for all.
+func (ev *evaluation) run(r *store.Reader, fn func(rg store.PupilRange, f rules.Facts) error) error {
 	matches, err := ev.matches(r)
 	if err != nil {
 		return err
@@ -161,11 +170,19 @@ func (ev *evaluation) run(r *store.Reader, fn func(rg store.PupilRange, results 
 		for _, p := range f.Pupils {
 			f.Matches = append(f.Matches, matches[p.ID]...)
 		}
-		if err := fn(rg, rules.Evaluate(f, ev.cal, ev.cfg, ev.today)); err != nil {
+		if err := fn(rg, f); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// runRules is run with the rules evaluated: fn gets each range's results (one per pupil with a
+// finding or a letter due).
+func (ev *evaluation) runRules(r *store.Reader, fn func(rg store.PupilRange, results []rules.PupilResult) error) error {
+	return ev.run(r, func(rg store.PupilRange, f rules.Facts) error {
+		return fn(rg, rules.Evaluate(f, ev.cal, ev.cfg, ev.today))
+	})
 }
 
 // matches matches the plans to the pupils who could match one (match.Candidates), by pupil id.
@@ -212,43 +229,161 @@ func (e *Env) Flag(ctx context.Context) (FlagSummary, error) {
 	if err != nil {
 		return sum, err
 	}
-	events, open, written := 0, 0, 0
+	context, err := ev.contextHash()
+	if err != nil {
+		return sum, err
+	}
+	events, written := 0, 0
 	err = e.Store.Flag(ctx, e.Today, func(f *store.FlagRun) (int, error) {
-		err := ev.run(f.Reader, func(rg store.PupilRange, results []rules.PupilResult) error {
-			prev, err := f.Cases(rg)
-			if err != nil {
+		// A rerun in the same context (see contextHash) evaluates only the pupils whose facts
+		// changed since the last run: the others would get the results their cases already hold.
+		last, ok, err := f.FlagContext()
+		if err != nil {
+			return 0, err
+		}
+		rerun := ok && last == context
+		if !rerun {
+			if err := f.ResetFactHashes(context); err != nil {
+				return 0, err
+			}
+		}
+		err = ev.run(f.Reader, func(rg store.PupilRange, facts rules.Facts) error {
+			hashes := rules.PupilHashes(facts)
+			var prev []pme.Case
+			var gone []int64
+			if rerun {
+				var dirty []int64
+				if facts, dirty, gone, err = changedPupils(f, rg, facts, hashes); err != nil {
+					return err
+				}
+				if len(dirty) == 0 {
+					return nil
+				}
+				if prev, err = f.CasesOf(dirty); err != nil {
+					return err
+				}
+			} else if prev, err = f.Cases(rg); err != nil {
 				return err
 			}
+			sum.Evaluated += len(hashes) + len(gone)
+			results := rules.Evaluate(facts, ev.cal, ev.cfg, ev.today)
 			ids := newCaseIDs(prev)
 			next, evs := rules.UpdateCases(prev, results, e.Today, ids.next)
 			if err := uniqueCaseIDs(f, ids, prev, next, evs); err != nil {
 				return err
 			}
-			for _, c := range next {
-				if c.Status != pme.CaseClosed {
-					open++
-				}
-				if c.Status != pme.CaseClosed || c.ClosedOn.Equal(e.Today) {
-					sum.ByStatus[c.Status]++
-					if e.ListCases {
-						sum.Cases = append(sum.Cases, caseSummary(c))
-					}
-				}
-			}
 			events += len(evs)
 			changed, replaced := changedCases(prev, next)
 			written += len(changed)
-			return f.SaveCases(changed, replaced, evs)
+			if err := f.SaveCases(changed, replaced, evs); err != nil {
+				return err
+			}
+			return f.SaveFactHashes(hashes, gone, !rerun)
 		})
-		return open, err
+		if err != nil {
+			return 0, err
+		}
+		// The counts, and the list for --json, from what is stored now: the cases the run left
+		// alone included.
+		if sum.ByStatus, err = f.CaseCounts(e.Today); err != nil {
+			return 0, err
+		}
+		if e.ListCases {
+			all, err := f.Cases(store.AllPupils)
+			if err != nil {
+				return 0, err
+			}
+			for _, c := range all {
+				if c.Status != pme.CaseClosed || c.ClosedOn.Equal(e.Today) {
+					sum.Cases = append(sum.Cases, caseSummary(c))
+				}
+			}
+		}
+		open := 0
+		for status, n := range sum.ByStatus {
+			if status != pme.CaseClosed {
+				open += n
+			}
+		}
+		return open, nil
 	})
 	if err != nil {
 		return sum, err
 	}
 	sortCases(sum.Cases)
-	e.log().Info("cases flagged", "cases", sum.Listed(), "events", events, "cases_written", written)
+	e.log().Info("cases flagged", "cases", sum.Listed(), "events", events, "cases_written", written,
+		"pupils_evaluated", sum.Evaluated)
 	return sum, nil
 }
+
+// changedPupils compares the range's facts hashes with those stored by the last run, and returns
+// the facts of the pupils whose hash changed (new pupils and pupils now without facts included),
+// those pupils' ids in order, and the pupils among them with no facts now. It leaves in hashes only
+// the changed ones, to be stored.
+func changedPupils(f *store.FlagRun, rg store.PupilRange, facts rules.Facts, hashes map[int64]int64) (rules.Facts, []int64, []int64, error) {
+	old, err := f.FactHashes(rg)
+	if err != nil {
+		return facts, nil, nil, err
+	}
+	var dirty, gone []int64
+	for id := range old {
+		if _, ok := hashes[id]; !ok {
+			gone = append(gone, id)
+			dirty = append(dirty, id)
+		}
+	}
+	for id, h := range hashes {
+		if o, ok := old[id]; ok && o == h {
+			delete(hashes, id)
+		} else {
+			dirty = append(dirty, id)
+		}
+	}
+	slices.Sort(dirty)
+	slices.Sort(gone)
+	if len(hashes) < len(facts.Pupils) || len(gone) > 0 {
+		facts = facts.Only(func(id int64) bool { _, ok := hashes[id]; return ok })
+	}
+	return facts, dirty, gone, nil
+}
+
+// contextHash hashes what the rules read besides a pupil's own facts: the run date, the rules'
+// configuration, the calendar, the approved providers, and pme's build (whose rules may differ).
+func (ev *evaluation) contextHash() (int64, error) {
+	b, err := json.Marshal(struct {
+		Today     pme.Date
+		Config    rules.Config
+		Terms     []pme.Term
+		Closures  []pme.Closure
+		Providers []pme.Provider
+		Build     string
+	}{ev.today, ev.cfg, ev.cal.Terms(), ev.cal.Closures(), ev.providers, build()})
+	if err != nil {
+		return 0, fmt.Errorf("flag context: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return int64(binary.LittleEndian.Uint64(sum[:8])), nil
+}
+
+// build identifies the running binary: its module version and VCS stamp, and the executable's size
+// and modification time, which change with every build.
+var build = sync.OnceValue(func() string {
+	var id string
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		id = bi.Main.Version
+		for _, s := range bi.Settings {
+			if strings.HasPrefix(s.Key, "vcs.") {
+				id += " " + s.Key + "=" + s.Value
+			}
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		if fi, err := os.Stat(exe); err == nil {
+			id += fmt.Sprintf(" %d %d", fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	return id
+})
 
 // caseIDs hands out ids for a range's new cases that no case of the range holds: UpdateCases
 // calls it for each pupil newly flagged.

@@ -271,7 +271,7 @@ func (e *Env) letterCandidates(ctx context.Context) ([]reports.LetterCandidate, 
 		return nil, err
 	}
 	var out []reports.LetterCandidate
-	err = ev.run(e.Store.Reader(ctx), func(_ store.PupilRange, results []rules.PupilResult) error {
+	err = ev.runRules(e.Store.Reader(ctx), func(_ store.PupilRange, results []rules.PupilResult) error {
 		for _, r := range results {
 			if !r.LetterDue {
 				continue

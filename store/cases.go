@@ -34,14 +34,20 @@ func (s *Store) Cases(ctx context.Context) ([]pme.Case, error) {
 // Cases returns the range's cases, closed ones included, ordered by pupil, with their findings and
 // rules.
 func (r *Reader) Cases(rg PupilRange) ([]pme.Case, error) {
-	cases, err := selSized[pme.Case](r, "cases", `SELECT `+caseColumns+` FROM cases WHERE pupil_id >= ? AND pupil_id < ? ORDER BY pupil_id`,
-		rg.From, rg.To)
+	return r.cases(`WHERE pupil_id >= ? AND pupil_id < ?`, []any{rg.From, rg.To},
+		`WHERE c.pupil_id >= ? AND c.pupil_id < ?`, []any{rg.From, rg.To})
+}
+
+// cases returns the cases where (on cases) selects, with their findings, which fwhere (on cases
+// c) selects.
+func (r *Reader) cases(where string, args []any, fwhere string, fargs []any) ([]pme.Case, error) {
+	cases, err := selSized[pme.Case](r, "cases", `SELECT `+caseColumns+` FROM cases `+where+` ORDER BY pupil_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load cases: %w", err)
 	}
 	findings, err := selSized[findingRow](r, "findings", `SELECT f.case_id, f.position, f.rule, f.severity, f.explanation, f.laestab
-		FROM case_finding f JOIN cases c ON c.id = f.case_id WHERE c.pupil_id >= ? AND c.pupil_id < ?
-		ORDER BY f.case_id, f.position`, rg.From, rg.To)
+		FROM case_finding f JOIN cases c ON c.id = f.case_id `+fwhere+`
+		ORDER BY f.case_id, f.position`, fargs...)
 	if err != nil {
 		return nil, fmt.Errorf("load case findings: %w", err)
 	}
@@ -71,9 +77,13 @@ type findingRow struct {
 }
 
 // SaveCases writes the cases and events of a whole run in one transaction (see FlagRun.SaveCases),
-// and records that the rules ran on runDate.
+// and records that the rules ran on runDate. The next flag run then evaluates every pupil: the
+// facts hashes of the last one do not describe these cases.
 func (s *Store) SaveCases(ctx context.Context, cases []pme.Case, events []pme.CaseEvent, runDate pme.Date) error {
 	return s.Flag(ctx, runDate, func(f *FlagRun) (int, error) {
+		if err := forgetFlagContext(f); err != nil {
+			return 0, err
+		}
 		open := 0
 		for _, c := range cases {
 			if c.Status != pme.CaseClosed {
@@ -101,6 +111,7 @@ type FlagRun struct {
 	tx    *sqlx.Tx
 	conn  *sqlx.Conn            // tx's connection, on PostgreSQL (see copyRows)
 	stmts map[string]*sqlx.Stmt // full batches' statements, prepared once (see exec)
+	temps map[string]bool       // temporary tables made in the run (see mergeRows)
 	buf   []byte                // COPY text, reused
 	args  []any                 // one row's values, reused
 }
@@ -164,7 +175,7 @@ func (s *Store) Flag(ctx context.Context, runDate pme.Date, fn func(f *FlagRun) 
 		}()
 	}
 	f := &FlagRun{Reader: &Reader{ctx: ctx, q: tx, sqlite: s.backend == SQLite}, s: s, tx: tx, conn: conn,
-		stmts: map[string]*sqlx.Stmt{}, args: make([]any, 0, 14)}
+		stmts: map[string]*sqlx.Stmt{}, temps: map[string]bool{}, args: make([]any, 0, 14)}
 	open, err := fn(f)
 	if err != nil {
 		return err
@@ -227,10 +238,10 @@ func (f *FlagRun) writeCases(cases []pme.Case, replaced []string) error {
 		}
 	}
 	if f.conn != nil {
-		// PostgreSQL: new cases by COPY (see copyRows), stored ones upserted.
+		// PostgreSQL: new cases by COPY (see copyRows), stored ones merged (see mergeRows).
 		err := f.copyRows("cases", caseColumnList, len(added), func(i int) []any { return caseArgs(f.args[:0], added[i:i+1]) })
-		for start := 0; err == nil && start < len(updated); start += caseBatch {
-			err = f.upsertCases(updated[start:min(start+caseBatch, len(updated))])
+		if err == nil {
+			err = f.mergeRows("cases", caseColumnList, "id", len(updated), func(i int) []any { return caseArgs(f.args[:0], updated[i:i+1]) })
 		}
 		return err
 	}

@@ -1,0 +1,177 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"pme"
+)
+
+// A flag run keeps each pupil's facts hash (flag_pupil) and the hash of what all pupils share
+// (flag_context): see migration 00013 and pipeline.Flag. They are written in the run's
+// transaction, with the cases they describe, so that a run stored whole stores them too and a run
+// rolled back leaves the last run's.
+
+// FlagContext returns the context hash the last run stored; ok is false when there is none.
+func (f *FlagRun) FlagContext() (hash int64, ok bool, err error) {
+	err = f.tx.GetContext(f.ctx, &hash, `SELECT hash FROM flag_context WHERE id = 1`)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("read flag context: %w", err)
+	}
+	return hash, true, nil
+}
+
+// ResetFactHashes forgets every pupil's facts hash and stores the context this run evaluates in:
+// for a run that evaluates every pupil.
+func (f *FlagRun) ResetFactHashes(context int64) error {
+	if _, err := f.tx.ExecContext(f.ctx, `DELETE FROM flag_pupil`); err != nil {
+		return fmt.Errorf("reset facts hashes: %w", err)
+	}
+	q := f.tx.Rebind(`INSERT INTO flag_context (id, hash) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET hash = excluded.hash`)
+	if _, err := f.tx.ExecContext(f.ctx, q, context); err != nil {
+		return fmt.Errorf("store flag context: %w", err)
+	}
+	return nil
+}
+
+// forgetFlagContext makes the next flag run evaluate every pupil: for writes to cases made
+// outside a flag run, which the facts hashes know nothing of.
+func forgetFlagContext(f *FlagRun) error {
+	if _, err := f.tx.ExecContext(f.ctx, `DELETE FROM flag_context`); err != nil {
+		return fmt.Errorf("forget flag context: %w", err)
+	}
+	return nil
+}
+
+// FactHashes returns the range's stored facts hashes by pupil.
+func (f *FlagRun) FactHashes(rg PupilRange) (map[int64]int64, error) {
+	rows, err := f.q.QueryxContext(f.ctx, f.q.Rebind(`SELECT pupil_id, facts FROM flag_pupil WHERE pupil_id >= ? AND pupil_id < ?`),
+		rg.From, rg.To)
+	if err != nil {
+		return nil, fmt.Errorf("read facts hashes: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int64]int64, f.sizes["flag_pupil"])
+	for rows.Next() {
+		var id, h int64
+		if err := rows.Scan(&id, &h); err != nil {
+			return nil, fmt.Errorf("read facts hashes: %w", err)
+		}
+		out[id] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read facts hashes: %w", err)
+	}
+	sized(f.Reader, "flag_pupil", make([]struct{}, len(out)))
+	return out, nil
+}
+
+// SaveFactHashes stores the pupils' facts hashes, replacing any stored, and forgets those of
+// gone (pupils with a hash stored and no facts now). fresh says that the range has no hash stored
+// (after ResetFactHashes), so that they can be copied in without a merge.
+func (f *FlagRun) SaveFactHashes(hashes map[int64]int64, gone []int64, fresh bool) error {
+	if len(gone) > 0 {
+		cond, arg := f.s.inList("pupil_id", gone)
+		if _, err := f.tx.ExecContext(f.ctx, f.tx.Rebind(`DELETE FROM flag_pupil WHERE `+cond), arg); err != nil {
+			return fmt.Errorf("save facts hashes: %w", err)
+		}
+	}
+	ids := make([]int64, 0, len(hashes))
+	for id := range hashes {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	cols := []string{"pupil_id", "facts"}
+	row := func(i int) []any { return append(f.args[:0], ids[i], hashes[ids[i]]) }
+	if f.conn != nil {
+		if fresh {
+			return f.copyRows("flag_pupil", cols, len(ids), row)
+		}
+		return f.mergeRows("flag_pupil", cols, "pupil_id", len(ids), row)
+	}
+	const batch = 1000
+	for start := 0; start < len(ids); start += batch {
+		end := min(start+batch, len(ids))
+		args := make([]any, 0, (end-start)*2)
+		for _, id := range ids[start:end] {
+			args = append(args, id, hashes[id])
+		}
+		q := `INSERT OR REPLACE INTO flag_pupil (pupil_id, facts) VALUES ` + values(end-start, 2)
+		if err := f.exec(q, end-start == batch, args); err != nil {
+			return fmt.Errorf("save facts hashes: %w", err)
+		}
+	}
+	return nil
+}
+
+// mergeRows writes n rows into table on PostgreSQL, inserting them or, where a row with the same
+// key is stored, replacing its other columns: one COPY into a temporary table of the table's shape
+// and one set-based INSERT … ON CONFLICT, instead of multi-row upserts (a second flag run a day
+// later updates every case: 472,104 upserted 500 at a time took most of its time).
+func (f *FlagRun) mergeRows(table string, cols []string, key string, n int, row func(i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	tmp := "merge_" + table
+	if !f.temps[tmp] {
+		// Dropped at the end of the run's transaction: the connection goes back to the pool.
+		q := `CREATE TEMPORARY TABLE ` + tmp + ` (LIKE ` + table + ` INCLUDING DEFAULTS) ON COMMIT DROP`
+		if _, err := f.tx.ExecContext(f.ctx, q); err != nil {
+			return fmt.Errorf("merge into %s: %w", table, err)
+		}
+		f.temps[tmp] = true
+	} else if _, err := f.tx.ExecContext(f.ctx, `TRUNCATE `+tmp); err != nil {
+		return fmt.Errorf("merge into %s: %w", table, err)
+	}
+	if err := f.copyRows(tmp, cols, n, row); err != nil {
+		return err
+	}
+	var set []string
+	for _, c := range cols {
+		if c != key {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	list := strings.Join(cols, ", ")
+	q := `INSERT INTO ` + table + ` (` + list + `) SELECT ` + list + ` FROM ` + tmp +
+		` ON CONFLICT (` + key + `) DO UPDATE SET ` + strings.Join(set, ", ")
+	if _, err := f.tx.ExecContext(f.ctx, q); err != nil {
+		return fmt.Errorf("merge into %s: %w", table, err)
+	}
+	return nil
+}
+
+// CasesOf returns the cases of the given pupils, closed ones included, ordered by pupil, with
+// their findings and rules.
+func (f *FlagRun) CasesOf(pupils []int64) ([]pme.Case, error) {
+	if len(pupils) == 0 {
+		return nil, nil
+	}
+	cond, arg := f.s.inList("pupil_id", pupils)
+	fcond, farg := f.s.inList("c.pupil_id", pupils)
+	return f.cases(`WHERE `+cond, []any{arg}, `WHERE `+fcond, []any{farg})
+}
+
+// CaseCounts returns the number of cases by status among those not closed and those closed on
+// day: what a run on day lists.
+func (f *FlagRun) CaseCounts(day pme.Date) (map[string]int, error) {
+	var rows []struct {
+		Status string `db:"status"`
+		N      int    `db:"n"`
+	}
+	q := `SELECT status, COUNT(*) AS n FROM cases WHERE status <> 'closed' OR closed_on = ? GROUP BY status`
+	if err := f.sel(&rows, q, day); err != nil {
+		return nil, fmt.Errorf("count cases: %w", err)
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
+}
