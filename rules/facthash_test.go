@@ -147,3 +147,16 @@ func filterResults(rs []PupilResult, id int64) []PupilResult {
 	}
 	return out
 }
+
+// Facts gains a field: PupilHashes (for a pupil's own facts) or pipeline's contextHash (for what
+// every pupil shares) must hash it, or a rerun keeps cases the new facts no longer support.
+func TestPupilHashesKnowEveryKindOfFact(t *testing.T) {
+	known := map[string]bool{"Pupils": true, "Timetables": true, "Placements": true, "Suspensions": true,
+		"Matches": true, "ReturnTypes": true, "Providers": true} // Providers: in the flag context
+	ft := reflect.TypeOf(Facts{})
+	for i := 0; i < ft.NumField(); i++ {
+		if !known[ft.Field(i).Name] {
+			t.Errorf("Facts.%s is not hashed: add it to appendPupilFacts or to the flag's contextHash, and here", ft.Field(i).Name)
+		}
+	}
+}
