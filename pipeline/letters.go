@@ -84,35 +84,24 @@ func (e *Env) Letters(ctx context.Context) (LettersSummary, error) {
 	// of 11 s and 46 MB.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	bar := e.progress(len(plan.Due), "letters")
-	// Letters are printed and written in parallel, a chunk at a time (printing is CPU work, about
-	// 14 ms a letter), then recorded in order: a crash between writing and recording rewrites the
-	// same file, as the id comes from the episode.
-	workers := runtime.GOMAXPROCS(0)
-	const chunkSize = 64 // letters printed between two ledger writes: big enough to keep the cores busy
+	// Letters are printed and written in parallel (printing is CPU work, about 10 ms a letter),
+	// then recorded in order a chunk at a time while the next are printed: a crash between writing
+	// and recording rewrites the same file, as the id comes from the episode.
+	printed, stop := e.printLetters(tmpl, font, plan.Due)
+	defer stop()
+	const chunkSize = 64 // letters recorded by one ledger write
 	for start := 0; start < len(plan.Due); start += chunkSize {
-		chunk := plan.Due[start:min(start+chunkSize, len(plan.Due))]
-		errs := make([]error, len(chunk))
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, workers)
-		for i := range chunk {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func(l *pme.Letter, err *error) {
-				defer func() { <-sem; wg.Done() }()
-				*err = e.printLetter(tmpl, font, l)
-			}(&chunk[i], &errs[i])
-		}
-		wg.Wait()
 		var made []pme.Letter
-		for i := range chunk {
-			l := &chunk[i]
+		for i := start; i < min(start+chunkSize, len(plan.Due)); i++ {
+			err := printed(i)
+			l := &plan.Due[i]
 			var glyph *reports.MissingGlyphError
 			switch {
-			case errors.As(errs[i], &glyph):
-				notProduced = append(notProduced, reports.NotProducedFor(*l, errs[i]))
+			case errors.As(err, &glyph):
+				notProduced = append(notProduced, reports.NotProducedFor(*l, err))
 				continue
-			case errs[i] != nil:
-				return sum, errs[i]
+			case err != nil:
+				return sum, err
 			}
 			l.Created = e.now()
 			made = append(made, *l)
@@ -206,6 +195,52 @@ func (e *Env) lettersNotProducible(ctx context.Context) ([]reports.NotProduced, 
 		}
 	}
 	return out, nil
+}
+
+// letterWorkers is how many letters are printed at once: one a core. A variable for the test that
+// parallel printing gives the bytes a serial one does.
+var letterWorkers = runtime.GOMAXPROCS(0)
+
+// printLetters prints and writes the letters on letterWorkers goroutines, in order of index.
+// printed(i) waits for letter i and returns its error; stop ends the printing of letters not yet
+// started, and waits for those under way (call it once the caller no longer needs them).
+func (e *Env) printLetters(tmpl *reports.LetterTemplate, font *reports.LetterFont, due []pme.Letter) (printed func(i int) error, stop func()) {
+	errs := make([]error, len(due))
+	done := make([]chan struct{}, len(due))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	next := make(chan int)
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	for range max(letterWorkers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = e.printLetter(tmpl, font, &due[i])
+				close(done[i])
+			}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for i := range due {
+			select {
+			case next <- i:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return func(i int) error {
+			<-done[i]
+			return errs[i]
+		}, func() {
+			once.Do(func() { close(quit) })
+			wg.Wait()
+		}
 }
 
 // printLetter prints a planned letter and writes its PDF; it is safe to call concurrently.
