@@ -177,14 +177,6 @@ func (ev *evaluation) run(r *store.Reader, fn func(rg store.PupilRange, f rules.
 	return nil
 }
 
-// runRules is run with the rules evaluated: fn gets each range's results (one per pupil with a
-// finding or a letter due).
-func (ev *evaluation) runRules(r *store.Reader, fn func(rg store.PupilRange, results []rules.PupilResult) error) error {
-	return ev.run(r, func(rg store.PupilRange, f rules.Facts) error {
-		return fn(rg, rules.Evaluate(f, ev.cal, ev.cfg, ev.today))
-	})
-}
-
 // matches matches the plans to the pupils who could match one (match.Candidates), by pupil id.
 func (ev *evaluation) matches(r *store.Reader) (map[int64][]pme.PlanMatch, error) {
 	if len(ev.plans) == 0 {

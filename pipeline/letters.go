@@ -306,8 +306,15 @@ func (e *Env) letterCandidates(ctx context.Context) ([]reports.LetterCandidate, 
 		return nil, err
 	}
 	var out []reports.LetterCandidate
-	err = ev.runRules(e.Store.Reader(ctx), func(_ store.PupilRange, results []rules.PupilResult) error {
-		for _, r := range results {
+	err = ev.run(e.Store.Reader(ctx), func(_ store.PupilRange, f rules.Facts) error {
+		// A letter is due only for a pupil matched to an open CP or CIN plan: the rules need not
+		// run for the others (at national scale, all but a few thousand).
+		matched := make(map[int64]bool, len(f.Matches))
+		for _, m := range f.Matches {
+			matched[m.PupilID] = true
+		}
+		f = f.Only(func(id int64) bool { return matched[id] })
+		for _, r := range rules.Evaluate(f, ev.cal, ev.cfg, ev.today) {
 			if !r.LetterDue {
 				continue
 			}
