@@ -229,7 +229,11 @@ func (e *Env) Flag(ctx context.Context) (FlagSummary, error) {
 	err = e.Store.Flag(ctx, e.Today, func(f *store.FlagRun) (int, error) {
 		// A rerun in the same context (see contextHash) evaluates only the pupils whose facts
 		// changed since the last run: the others would get the results their cases already hold.
-		last, ok, err := f.FlagContext()
+		last, lastVersion, ok, err := f.FlagContext()
+		if err != nil {
+			return 0, err
+		}
+		version, err := f.FactsVersion()
 		if err != nil {
 			return 0, err
 		}
@@ -239,7 +243,10 @@ func (e *Env) Flag(ctx context.Context) (FlagSummary, error) {
 				return 0, err
 			}
 		}
-		err = ev.run(f.Reader, func(rg store.PupilRange, facts rules.Facts) error {
+		// Nothing stored since the last run in the same context: no pupil's facts hash can have
+		// changed, and the facts need not be read.
+		unchanged := rerun && version == lastVersion
+		perRange := func(rg store.PupilRange, facts rules.Facts) error {
 			hashes := rules.PupilHashes(facts)
 			var prev []pme.Case
 			var gone []int64
@@ -271,8 +278,13 @@ func (e *Env) Flag(ctx context.Context) (FlagSummary, error) {
 				return err
 			}
 			return f.SaveFactHashes(hashes, gone, !rerun)
-		})
-		if err != nil {
+		}
+		if !unchanged {
+			if err := ev.run(f.Reader, perRange); err != nil {
+				return 0, err
+			}
+		}
+		if err := f.SetFactsVersion(version); err != nil {
 			return 0, err
 		}
 		// The counts, and the list for --json, from what is stored now: the cases the run left

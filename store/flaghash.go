@@ -1,7 +1,9 @@
 package store
 
 import (
+	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,16 +17,21 @@ import (
 // transaction, with the cases they describe, so that a run stored whole stores them too and a run
 // rolled back leaves the last run's.
 
-// FlagContext returns the context hash the last run stored; ok is false when there is none.
-func (f *FlagRun) FlagContext() (hash int64, ok bool, err error) {
-	err = f.tx.GetContext(f.ctx, &hash, `SELECT hash FROM flag_context WHERE id = 1`)
+// FlagContext returns the context hash and the facts version (FactsVersion) the last run stored;
+// ok is false when there is none.
+func (f *FlagRun) FlagContext() (hash, version int64, ok bool, err error) {
+	var row struct {
+		Hash  int64 `db:"hash"`
+		Facts int64 `db:"facts"`
+	}
+	err = f.tx.GetContext(f.ctx, &row, `SELECT hash, facts FROM flag_context WHERE id = 1`)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
+		return 0, 0, false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("read flag context: %w", err)
+		return 0, 0, false, fmt.Errorf("read flag context: %w", err)
 	}
-	return hash, true, nil
+	return row.Hash, row.Facts, true, nil
 }
 
 // ResetFactHashes forgets every pupil's facts hash and stores the context this run evaluates in:
@@ -33,9 +40,45 @@ func (f *FlagRun) ResetFactHashes(context int64) error {
 	if _, err := f.tx.ExecContext(f.ctx, `DELETE FROM flag_pupil`); err != nil {
 		return fmt.Errorf("reset facts hashes: %w", err)
 	}
-	q := f.tx.Rebind(`INSERT INTO flag_context (id, hash) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET hash = excluded.hash`)
+	q := f.tx.Rebind(`INSERT INTO flag_context (id, hash, facts) VALUES (1, ?, 0)
+		ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, facts = 0`)
 	if _, err := f.tx.ExecContext(f.ctx, q, context); err != nil {
 		return fmt.Errorf("store flag context: %w", err)
+	}
+	return nil
+}
+
+// FactsVersion returns a hash of the file ledger, the reference data loads and the number of rows
+// of each table of facts, read in the run's snapshot. Every change to facts comes with a file (an
+// ingest, a pupil merged by one) or a reference load, and a deletion changes a count: the same
+// version as the last run's means the facts it hashed are the facts now.
+func (f *FlagRun) FactsVersion() (int64, error) {
+	h := sha256.New()
+	var counts []int64
+	q := `SELECT COUNT(*) FROM file UNION ALL SELECT COALESCE(MAX(id), 0) FROM file
+		UNION ALL SELECT COUNT(*) FROM pupil UNION ALL SELECT COUNT(*) FROM former_upn
+		UNION ALL SELECT COUNT(*) FROM timetable UNION ALL SELECT COUNT(*) FROM placement
+		UNION ALL SELECT COUNT(*) FROM suspension`
+	if err := f.sel(&counts, q); err != nil {
+		return 0, fmt.Errorf("facts version: %w", err)
+	}
+	var loads []struct {
+		Kind     string `db:"kind"`
+		Rows     int64  `db:"row_count"`
+		LoadedAt string `db:"loaded_at"`
+	}
+	if err := f.sel(&loads, `SELECT kind, row_count, CAST(loaded_at AS TEXT) AS loaded_at FROM reference_load ORDER BY kind`); err != nil {
+		return 0, fmt.Errorf("facts version: %w", err)
+	}
+	fmt.Fprint(h, counts, loads)
+	sum := h.Sum(nil)
+	return int64(binary.LittleEndian.Uint64(sum[:8])), nil
+}
+
+// SetFactsVersion records the facts version the run's hashes describe.
+func (f *FlagRun) SetFactsVersion(version int64) error {
+	if _, err := f.tx.ExecContext(f.ctx, f.tx.Rebind(`UPDATE flag_context SET facts = ? WHERE id = 1`), version); err != nil {
+		return fmt.Errorf("store facts version: %w", err)
 	}
 	return nil
 }
