@@ -352,7 +352,8 @@ func changedPupils(f *store.FlagRun, rg store.PupilRange, facts rules.Facts, has
 }
 
 // contextHash hashes what the rules read besides a pupil's own facts: the run date, the rules'
-// configuration, the calendar, the approved providers, and pme's build (whose rules may differ).
+// configuration, the calendar and the attendance windows it gives, the approved providers, and
+// pme's build (whose rules may differ).
 func (ev *evaluation) contextHash() (int64, error) {
 	b, err := json.Marshal(struct {
 		Today     pme.Date
@@ -360,8 +361,9 @@ func (ev *evaluation) contextHash() (int64, error) {
 		Terms     []pme.Term
 		Closures  []pme.Closure
 		Providers []pme.Provider
+		Windows   rules.AttendanceWindows
 		Build     string
-	}{ev.today, ev.cfg, ev.cal.Terms(), ev.cal.Closures(), ev.providers, build()})
+	}{ev.today, ev.cfg, ev.cal.Terms(), ev.cal.Closures(), ev.providers, rules.Windows(ev.cal, ev.cfg, ev.today), build()})
 	if err != nil {
 		return 0, fmt.Errorf("flag context: %w", err)
 	}

@@ -4,23 +4,27 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"math"
+	"slices"
 
 	"pme"
 )
 
 // PupilHashes returns, for each pupil the facts mention, a hash of everything the rules read about
 // that pupil: the pupil's row and former UPNs, timetables, placements, suspensions, social care
-// matches and return types, every field of each. Evaluate's result for a pupil depends on these
-// and on what is the same for every pupil (the date, the configuration, the calendar, the
-// providers): with those unchanged, a pupil whose hash is unchanged gets the same result, so a
-// rerun can leave the pupil's case alone. TestPupilHashesCoverEveryField checks that a change to
-// any field of the fact types changes the hash.
+// matches, return types and attendance, every field of each, and the name and latest
+// reduced-timetable return of every school those name. Evaluate's result for a pupil depends on
+// these and on what is the same for every pupil (the date, the configuration, the calendar and the
+// attendance windows it gives, the providers): with those unchanged, a pupil whose hash is
+// unchanged gets the same result, so a rerun can leave the pupil's case alone.
+// TestPupilHashesCoverEveryField checks that a change to any field of the fact types changes the
+// hash.
 func PupilHashes(f Facts) map[int64]int64 {
 	by := index(f)
 	out := make(map[int64]int64, len(by))
 	var b []byte
 	for id, p := range by {
 		b = appendPupilFacts(b[:0], p)
+		b = appendSchools(b, p, f.SchoolNames, f.TimetableReturns)
 		sum := sha256.Sum256(b)
 		out[id] = int64(binary.LittleEndian.Uint64(sum[:8]))
 	}
@@ -35,6 +39,8 @@ func (f Facts) Only(keep func(pupilID int64) bool) Facts {
 	out.Placements = filter(f.Placements, func(p *pme.StoredPlacement) bool { return keep(p.PupilID) })
 	out.Suspensions = filter(f.Suspensions, func(s *pme.StoredSuspension) bool { return keep(s.PupilID) })
 	out.Matches = filter(f.Matches, func(m *pme.PlanMatch) bool { return keep(m.PupilID) })
+	out.Attendance = filter(f.Attendance, func(a *pme.AttendanceFact) bool { return keep(a.PupilID) })
+	out.Windows, out.SchoolNames, out.TimetableReturns = f.Windows, f.SchoolNames, f.TimetableReturns
 	for id, types := range f.ReturnTypes {
 		if keep(id) {
 			out.ReturnTypes[id] = types
@@ -77,6 +83,53 @@ func appendPupilFacts(b []byte, p *pupilFacts) []byte {
 	b = appendInt(b, int64(len(p.returnTypes)))
 	for _, t := range p.returnTypes {
 		b = appendString(b, string(t))
+	}
+	b = appendInt(b, int64(len(p.attendance)))
+	for _, a := range p.attendance {
+		b = appendAttendance(b, a)
+	}
+	return b
+}
+
+// appendSchools appends the name and latest reduced-timetable return of each school the pupil's
+// facts name, in order: the attendance rules' sentences and checks read them.
+func appendSchools(b []byte, p *pupilFacts, names map[string]string, rt map[string]pme.Date) []byte {
+	var las []string
+	for _, t := range p.timetables {
+		las = append(las, t.LAESTAB)
+	}
+	for _, pl := range p.placements {
+		las = append(las, pl.LAESTAB)
+	}
+	for _, s := range p.suspensions {
+		las = append(las, s.LAESTAB)
+	}
+	for _, a := range p.attendance {
+		las = append(las, a.LAESTAB)
+	}
+	slices.Sort(las)
+	for _, la := range slices.Compact(las) {
+		b = appendString(b, la)
+		b = appendString(b, names[la])
+		b = appendDate(b, rt[la])
+	}
+	return b
+}
+
+func appendAttendance(b []byte, a *pme.AttendanceFact) []byte {
+	b = appendInt(b, a.PupilID)
+	b = appendString(b, a.LAESTAB)
+	for _, n := range []int{a.Possible, a.Present, a.RecentDays, a.RecentC2, a.RecentB, a.YearC2} {
+		b = appendInt(b, int64(n))
+	}
+	for _, d := range []pme.Date{a.LastMark, a.C2From, a.C2To, a.BFrom, a.BTo, a.YearC2From, a.YearC2To} {
+		b = appendDate(b, d)
+	}
+	b = appendString(b, a.EText)
+	b = appendInt(b, int64(len(a.EDays)))
+	for _, d := range a.EDays {
+		b = appendDate(b, d.Date)
+		b = appendInt(b, int64(d.Sessions))
 	}
 	return b
 }

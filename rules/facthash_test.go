@@ -19,6 +19,10 @@ func oneOfEach() Facts {
 			Suspension: pme.Suspension{Category: pme.CategorySuspension, StartDate: d, Sessions: 2}}},
 		Matches:     []pme.PlanMatch{{PupilID: 1, Method: pme.MatchUPN, Plan: pme.Plan{ChildID: "C", PlanType: pme.PlanCP, StartDate: d}}},
 		ReturnTypes: map[int64][]pme.ReturnType{1: {pme.Suspensions}},
+		Attendance: []pme.AttendanceFact{{PupilID: 1, LAESTAB: "1", Possible: 100, LastMark: d, C2From: d,
+			EText: "2026-10-01:1", EDays: []pme.AttendanceEDay{{Date: d, Sessions: 1}}}},
+		SchoolNames:      map[string]string{"1": "One School"},
+		TimetableReturns: map[string]pme.Date{"1": d},
 	}
 }
 
@@ -50,6 +54,8 @@ func changeValue(t *testing.T, path string, f reflect.Value) {
 		f.SetBool(!f.Bool())
 	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
 		f.Set(reflect.Append(f, reflect.ValueOf("x")))
+	case f.Kind() == reflect.Slice && f.Type().Elem() == reflect.TypeOf(pme.AttendanceEDay{}):
+		f.Set(reflect.Append(f, reflect.ValueOf(pme.AttendanceEDay{Sessions: 1}))) // its fields: checked apart
 	default:
 		t.Fatalf("%s: no way to change a %s: teach the test (and appendPupilFacts) about it", path, f.Type())
 	}
@@ -81,6 +87,25 @@ func TestPupilHashesCoverEveryField(t *testing.T) {
 	check("placement", func(f *Facts) reflect.Value { return ptrTo(f, &f.Placements) })
 	check("suspension", func(f *Facts) reflect.Value { return ptrTo(f, &f.Suspensions) })
 	check("match", func(f *Facts) reflect.Value { return ptrTo(f, &f.Matches) })
+	check("attendance", func(f *Facts) reflect.Value { return ptrTo(f, &f.Attendance) })
+	for i := 0; i < 2; i++ {
+		f := oneOfEach()
+		f.Attendance[0].EDays[0].Sessions += i
+		f.Attendance[0].EDays[0].Date = f.Attendance[0].EDays[0].Date.AddDays(1 - i)
+		if PupilHashes(f)[1] == base {
+			t.Errorf("changing an E day's field %d leaves the hash as it was", i)
+		}
+	}
+	for _, change := range []func(f *Facts){
+		func(f *Facts) { f.SchoolNames["1"] = "Renamed" },
+		func(f *Facts) { f.TimetableReturns["1"] = f.TimetableReturns["1"].AddDays(7) },
+	} {
+		f := oneOfEach()
+		change(&f)
+		if PupilHashes(f)[1] == base {
+			t.Error("a school's name or latest reduced-timetable return changed, and the pupil's hash did not")
+		}
+	}
 
 	f := oneOfEach()
 	f.ReturnTypes[1] = append(f.ReturnTypes[1], pme.ReducedTimetable)
@@ -152,7 +177,8 @@ func filterResults(rs []PupilResult, id int64) []PupilResult {
 // every pupil shares) must hash it, or a rerun keeps cases the new facts no longer support.
 func TestPupilHashesKnowEveryKindOfFact(t *testing.T) {
 	known := map[string]bool{"Pupils": true, "Timetables": true, "Placements": true, "Suspensions": true,
-		"Matches": true, "ReturnTypes": true, "Providers": true} // Providers: in the flag context
+		"Matches": true, "ReturnTypes": true, "Attendance": true, "SchoolNames": true, "TimetableReturns": true,
+		"Providers": true, "Windows": true} // Providers and Windows: in the flag context
 	ft := reflect.TypeOf(Facts{})
 	for i := 0; i < ft.NumField(); i++ {
 		if !known[ft.Field(i).Name] {
