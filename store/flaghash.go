@@ -54,12 +54,16 @@ func (f *FlagRun) ResetFactHashes(context int64) error {
 // version as the last run's means the facts it hashed are the facts now.
 func (f *FlagRun) FactsVersion() (int64, error) {
 	h := sha256.New()
-	var counts []int64
-	q := `SELECT COUNT(*) FROM file UNION ALL SELECT COALESCE(MAX(id), 0) FROM file
-		UNION ALL SELECT COUNT(*) FROM pupil UNION ALL SELECT COUNT(*) FROM former_upn
-		UNION ALL SELECT COUNT(*) FROM timetable UNION ALL SELECT COUNT(*) FROM placement
-		UNION ALL SELECT COUNT(*) FROM suspension`
-	if err := f.sel(&counts, q); err != nil {
+	// One row of subqueries: the rows of a UNION come in no promised order (a parallel plan
+	// interleaves them).
+	var counts struct {
+		Files, LastFile, Pupils, Former, Timetables, Placements, Suspensions int64
+	}
+	q := `SELECT (SELECT COUNT(*) FROM file), (SELECT COALESCE(MAX(id), 0) FROM file), (SELECT COUNT(*) FROM pupil),
+		(SELECT COUNT(*) FROM former_upn), (SELECT COUNT(*) FROM timetable), (SELECT COUNT(*) FROM placement),
+		(SELECT COUNT(*) FROM suspension)`
+	if err := f.q.QueryRowxContext(f.ctx, q).Scan(&counts.Files, &counts.LastFile, &counts.Pupils, &counts.Former,
+		&counts.Timetables, &counts.Placements, &counts.Suspensions); err != nil {
 		return 0, fmt.Errorf("facts version: %w", err)
 	}
 	var loads []struct {
@@ -70,7 +74,7 @@ func (f *FlagRun) FactsVersion() (int64, error) {
 	if err := f.sel(&loads, `SELECT kind, row_count, CAST(loaded_at AS TEXT) AS loaded_at FROM reference_load ORDER BY kind`); err != nil {
 		return 0, fmt.Errorf("facts version: %w", err)
 	}
-	fmt.Fprint(h, counts, loads)
+	fmt.Fprintf(h, "%+v %+v", counts, loads)
 	sum := h.Sum(nil)
 	return int64(binary.LittleEndian.Uint64(sum[:8])), nil
 }
