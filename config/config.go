@@ -32,6 +32,7 @@ type Config struct {
 	Casework      Casework                  `yaml:"casework"`
 	Web           Web                       `yaml:"web"`
 	Attendance    Attendance                `yaml:"attendance"`
+	Returns       Returns                   `yaml:"returns"`
 }
 
 // Web configures `pme serve` (web.md).
@@ -114,6 +115,7 @@ func Default() Config {
 		},
 		Casework: Casework{VCECAfterSchoolDays: 20},
 		Web:      Web{Addr: "127.0.0.1:8080", SessionIdleMinutes: 30, SessionMaxHours: 8},
+		Returns:  DefaultReturns(),
 	}
 }
 
@@ -193,6 +195,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("casework.vcec_after_school_days must be between 1 and 190 (a school year)"))
 	}
 	errs = append(errs, c.Web.validate()...)
+	errs = append(errs, c.Returns.validate()...)
 	if c.Database != "" && !strings.HasPrefix(c.Database, "sqlite:") && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
 		errs = append(errs, errors.New("database must start with sqlite: or postgres://"))
 	}

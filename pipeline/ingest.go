@@ -136,6 +136,9 @@ func (e *Env) ingestPaths(ctx context.Context, paths []string, attendanceOnly bo
 	if err != nil {
 		return sum, err
 	}
+	if err := e.readFeedbackEmails(ctx); err != nil {
+		return sum, err
+	}
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
 			return sum, err // stop between files: the current file has finished
@@ -172,7 +175,7 @@ func (e *Env) ingestFile(ctx context.Context, path string, dir ingest.SchoolDire
 	}
 
 	received := e.now()
-	meta := store.FileMeta{SHA256: sha, Name: name, Size: size, Received: received}
+	meta := store.FileMeta{SHA256: sha, Name: name, Size: size, Received: received, RunDate: e.Today}
 	lim := e.attendanceLimits(att)
 	wb, err := ingest.Open(path, lim)
 	var fileErr *pme.FileError
@@ -349,7 +352,7 @@ func (e *Env) feedback(fs *FileSummary, dest string, received time.Time) error {
 	for _, f := range files {
 		fs.Feedback = append(fs.Feedback, e.Rel(f))
 	}
-	return nil
+	return e.feedbackDraft(fs, files, received)
 }
 
 func sheetResults(ss []SheetSummary) []pme.SheetResult {

@@ -34,6 +34,7 @@ type Env struct {
 	ListCases bool
 
 	warnings *warnings // the run's warnings (see Warn)
+	emails   *emailBook // headteachers' addresses for the feedback drafts, read at the start of each ingest
 }
 
 // Progress is a progress display for long work.

@@ -73,6 +73,8 @@ func init() {
 		{name: "audit", args: "[--case ID] [--person P] [--since YYYY-MM-DD]", summary: "read the audit log", run: cmdAudit, flags: auditFlags},
 		{name: "user", args: "add|disable|enable|reset|list [EMAIL]", summary: "manage who may sign in to pme serve", run: cmdUser, flags: userFlags},
 		{name: "fixtures", args: "--out DIR", summary: "write realistic synthetic data", run: cmdFixtures, flags: fixturesFlags, noStore: true},
+		{name: "returns", args: "[--period YYYY-MM|current|previous] [--school LAESTAB]", summary: "who has returned what for a period", run: cmdReturns, flags: returnsFlags},
+		{name: "chase", summary: "draft chase e-mails to schools missing the current period's returns", run: cmdChase},
 		{name: "demo", summary: "a fresh data folder, synthetic data, pme run, and where to look", run: cmdDemo, noStore: true},
 	}
 }

@@ -194,12 +194,23 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 		loaded = append(loaded, fmt.Sprintf("%s %d", kind, sum.Loaded))
 	}
 	a.say("2. Loaded the reference data (pme load): %s rows.", strings.Join(loaded, ", "))
-	dropped := gen.Returns
+	skip, extra, who, err := a.demoReturnsHistory(ctx, dir, gen)
+	if err != nil {
+		return err
+	}
+	if who.never != "" {
+		a.say("   Ingested two earlier periods of returns: %s never returns, %s returned late, %s sends nil returns, %s sent only a PDF.",
+			who.never, who.late, who.nilReturn, who.rejected)
+	}
+	dropped := append(gen.Returns[:len(gen.Returns):len(gen.Returns)], extra...)
 	if gen.Attendance != "" {
 		// The council's attendance extract goes in the inbox too: pme run recognises it by its header.
-		dropped = append(dropped[:len(dropped):len(dropped)], gen.Attendance)
+		dropped = append(dropped, gen.Attendance)
 	}
 	for _, p := range dropped {
+		if skip[p] {
+			continue
+		}
 		if err := copyInto(p, a.env.Path(pipeline.InboxDir, filepath.Base(p))); err != nil {
 			return err
 		}
@@ -235,6 +246,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	a.say("  the meeting's agenda:  %s", a.env.Path(agenda.File))
 	a.say("  then record decisions: pme load decisions FILE --as NAME --data-dir %s (see README: Running a week)", dir)
 	a.say("  the cases:             pme cases --data-dir %s", dir)
+	a.say("  who has returned:      pme returns --data-dir %s   (and pme chase to draft the chase e-mails)", dir)
 	a.say("  the run ledger:        pme runs --data-dir %s", dir)
 	return nil
 }
