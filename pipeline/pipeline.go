@@ -33,7 +33,7 @@ type Env struct {
 	// ListCases makes Flag list every case in its summary, for --json; otherwise it only counts them.
 	ListCases bool
 
-	warnings *warnings // the run's warnings (see Warn)
+	warnings *warnings  // the run's warnings (see Warn)
 	emails   *emailBook // headteachers' addresses for the feedback drafts, read at the start of each ingest
 }
 
