@@ -81,3 +81,7 @@ type ChaseDraft struct {
 	Types   []ReturnType `db:"-" json:"types"`
 	File    string       `db:"file" json:"file"`
 }
+
+// RuleStaleReturn is the rule id of STALE_RETURN (compliance.md): a pupil's active reduced
+// timetable or AP placement comes from a snapshot after which the school stopped returning.
+const RuleStaleReturn = "STALE_RETURN"

@@ -259,20 +259,20 @@ func (g *Grid) worst(s int) uint8 {
 	return w
 }
 
-// WorstFirst returns the school indexes sorted worst first: by worst status, then by the number of
-// missing or rejected-only cells, then by LAESTAB (the order of Schools).
-func (g *Grid) WorstFirst() []int {
+// WorstFirst returns the school indexes sorted worst first over the periods from index from on: by
+// worst status, then by the number of missing or rejected-only cells, then by LAESTAB.
+func (g *Grid) WorstFirst(from int) []int {
 	idx := make([]int, len(g.Schools))
 	rank := make([]uint8, len(g.Schools))
 	bad := make([]int, len(g.Schools))
 	per := len(g.Periods) * len(g.Types)
 	for s := range idx {
 		idx[s] = s
-		rank[s] = g.worst(s)
-		if rank[s] == stNone {
-			rank[s] = 255
-		}
-		for _, c := range g.cells[s*per : (s+1)*per] {
+		rank[s] = 255
+		for _, c := range g.cells[s*per+from*len(g.Types) : (s+1)*per] {
+			if c.status != stNone && c.status < rank[s] {
+				rank[s] = c.status
+			}
 			if c.status == stMissing || c.status == stRejectedOnly {
 				bad[s]++
 			}

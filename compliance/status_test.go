@@ -121,7 +121,7 @@ func TestMissingInARow(t *testing.T) {
 	if got := g.MissedSince(1, rt, pme.MustDate("2026-10-03")); got != 1 {
 		t.Errorf("MissedSince(0002, RT, 3 Oct) = %d, want 1 (November)", got)
 	}
-	if got := g.WorstFirst(); s[got[len(got)-1]].LAESTAB != "8910003" {
+	if got := g.WorstFirst(0); s[got[len(got)-1]].LAESTAB != "8910003" {
 		t.Errorf("WorstFirst = %v, want 8910003 last", got)
 	}
 	// Since cuts the run short.
@@ -181,7 +181,7 @@ func BenchmarkCompute(b *testing.B) {
 		for s := range g.Schools {
 			g.MissingInARow(s)
 		}
-		g.WorstFirst()
+		g.WorstFirst(0)
 	}
 	b.ReportMetric(float64(len(schools)*len(per)*3)*float64(b.N)/b.Elapsed().Seconds(), "cells/s")
 }

@@ -16,6 +16,7 @@ import (
 	"pme/config"
 	"pme/ingest"
 	"pme/reports"
+	"pme/rules"
 )
 
 // Who has returned (compliance.md): the operations behind pme returns, pme chase, the Returns
@@ -32,6 +33,9 @@ const SheetPeriods = 6
 // compliance exit 2 with it, and the report, agenda and flag leave compliance out with a warning.
 var ErrComplianceNotConfigured = UsageError{config.ErrNoLACodes}
 
+// ErrNoSchools is returned when no GIAS extract is loaded: pme cannot tell who should return.
+var ErrNoSchools = errors.New("no GIAS school extract is loaded, so pme cannot tell which schools should return: download edubasealldata from Get Information about Schools and load it with pme load schools FILE")
+
 // ComplianceWarning is the warning report, agenda and flag give when compliance is left out.
 const ComplianceWarning = "Returns compliance was left out: returns.la_codes is not set. Add the council's three-digit LA codes to the configuration file (returns: {la_codes: [891]})."
 
@@ -40,7 +44,6 @@ type Compliance struct {
 	Grid     *compliance.Grid
 	Periods  *compliance.Periods
 	Rejected []pme.RejectedFile // files refused as a whole in the grid's periods, with their school
-	Warnings []string
 }
 
 // ReturnPeriods returns the return periods of the configured cadence over the school calendar.
@@ -71,7 +74,7 @@ func (e *Env) ComplianceFor(ctx context.Context, per *compliance.Periods, last p
 		return nil, err
 	}
 	if !loaded {
-		return nil, errors.New("no GIAS school extract is loaded, so pme cannot tell which schools should return: download edubasealldata from Get Information about Schools and load it with pme load schools FILE")
+		return nil, ErrNoSchools
 	}
 	schools, err := e.Store.Schools(ctx)
 	if err != nil {
@@ -80,12 +83,12 @@ func (e *Env) ComplianceFor(ctx context.Context, per *compliance.Periods, last p
 	c := &Compliance{Periods: per}
 	expected := compliance.Expected(schools, compliance.Scope{LACodes: r.LACodes, TypeGroups: r.TypeGroups, ExcludeLAESTAB: r.ExcludeLAESTAB})
 	if len(expected) == 0 {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("No open school in the GIAS extract is in LA %s and the type groups %s: check returns.la_codes and returns.type_groups.",
+		e.Warn("%s", fmt.Sprintf("No open school in the GIAS extract is in LA %s and the type groups %s: check returns.la_codes and returns.type_groups.",
 			strings.Join(r.LACodes, ", "), strings.Join(r.TypeGroups, ", ")))
 	}
 	periods := per.Last(last.Start, n)
 	if a := per.Assumption(last); a != "" {
-		c.Warnings = append(c.Warnings, a)
+		e.Warn("%s", a)
 	}
 	from := periods[0].Start
 	receipts, err := e.Store.Receipts(ctx, from)
@@ -124,11 +127,10 @@ func (e *Env) CurrentCompliance(ctx context.Context, n int) (*Compliance, error)
 
 // ReturnsSummary is pme returns: one period, school by return type (compliance.md).
 type ReturnsSummary struct {
-	Period   string          `json:"period"`
-	Due      pme.Date        `json:"due"`
-	Schools  []SchoolReturns `json:"schools"`
-	Counts   map[string]int  `json:"counts"`
-	Warnings []string        `json:"warnings,omitempty"`
+	Period  string          `json:"period"`
+	Due     pme.Date        `json:"due"`
+	Schools []SchoolReturns `json:"schools"`
+	Counts  map[string]int  `json:"counts"`
 }
 
 // SchoolReturns is one school's returns for the period.
@@ -156,9 +158,9 @@ func (e *Env) Returns(ctx context.Context, period, school string) (ReturnsSummar
 	}
 	g := c.Grid
 	last := len(g.Periods) - 1
-	sum := ReturnsSummary{Period: p.ID, Due: p.Due, Schools: []SchoolReturns{}, Counts: map[string]int{}, Warnings: c.Warnings}
+	sum := ReturnsSummary{Period: p.ID, Due: p.Due, Schools: []SchoolReturns{}, Counts: map[string]int{}}
 	if !p.Expects() {
-		sum.Warnings = append(sum.Warnings, fmt.Sprintf("Period %s has no school day, so no return is expected for it.", p.ID))
+		e.Warn("Period %s has no school day, so no return is expected for it.", p.ID)
 	}
 	if school != "" && g.School(school) < 0 {
 		return sum, UsageError{fmt.Sprintf("--school %s: no school with that LAESTAB is expected to return (open, in returns.la_codes and returns.type_groups)", school)}
@@ -256,7 +258,6 @@ type ChaseSummary struct {
 	Drafts         []pme.ChaseDraft `json:"drafts"`
 	AlreadyDrafted int              `json:"already_drafted"`
 	NoEmail        []NoEmail        `json:"no_email"`
-	Warnings       []string         `json:"warnings,omitempty"`
 }
 
 // NoEmail is a school that needs chasing but has no usable headteacher e-mail in the contacts.
@@ -277,7 +278,7 @@ func (e *Env) Chase(ctx context.Context) (ChaseSummary, error) {
 	g := c.Grid
 	last := len(g.Periods) - 1
 	per := g.Periods[last]
-	sum := ChaseSummary{Period: per.ID, Drafts: []pme.ChaseDraft{}, NoEmail: []NoEmail{}, Warnings: c.Warnings}
+	sum := ChaseSummary{Period: per.ID, Drafts: []pme.ChaseDraft{}, NoEmail: []NoEmail{}}
 	done, err := e.Store.ChaseDrafts(ctx, per.ID)
 	if err != nil {
 		return sum, err
@@ -289,7 +290,7 @@ func (e *Env) Chase(ctx context.Context) (ChaseSummary, error) {
 	template := e.Config.Returns.Template
 	if template != "" {
 		if _, err := os.Stat(template); err != nil {
-			sum.Warnings = append(sum.Warnings, fmt.Sprintf("returns.template %s cannot be read, so the drafts go without it: %v", template, err))
+			e.Warn("returns.template %s cannot be read, so the drafts go without it: %v", template, err)
 			template = ""
 		}
 	}
@@ -514,4 +515,116 @@ func (e *Env) feedbackDraft(fs *FileSummary, files []string, received time.Time)
 	}
 	fs.Feedback = append(fs.Feedback, e.Rel(path))
 	return nil
+}
+
+// complianceOrWarn computes the current compliance grid, or warns and returns nil when compliance
+// is not configured or no GIAS extract is loaded: report, agenda and flag then leave it out.
+func (e *Env) complianceOrWarn(ctx context.Context) (*Compliance, error) {
+	c, err := e.CurrentCompliance(ctx, HistoryPeriods)
+	switch {
+	case errors.Is(err, ErrComplianceNotConfigured):
+		e.Warn("%s", ComplianceWarning)
+		return nil, nil
+	case errors.Is(err, ErrNoSchools):
+		e.Warn("Returns compliance was left out: %v.", err)
+		return nil, nil
+	}
+	return c, err
+}
+
+// reportCompliance adds the Returns sheet (the last SheetPeriods periods, worst first) and the
+// schools not returning to the flagged-case report.
+func (e *Env) reportCompliance(ctx context.Context, r *reports.FlaggedReport) error {
+	c, err := e.complianceOrWarn(ctx)
+	if c == nil || err != nil {
+		return err
+	}
+	g := c.Grid
+	from := max(0, len(g.Periods)-SheetPeriods)
+	rs := &reports.ReturnsSheet{Periods: g.Periods[from:], Types: g.Types, Counts: map[pme.ReturnStatus]int{}}
+	for st, n := range g.Counts(len(g.Periods) - 1) {
+		rs.Counts[st] = n
+	}
+	for _, s := range g.WorstFirst(from) {
+		row := reports.ReturnsRow{LAESTAB: g.Schools[s].LAESTAB, School: g.Schools[s].Name}
+		for p := from; p < len(g.Periods); p++ {
+			for t := range g.Types {
+				cell := g.Cell(s, p, t)
+				row.Cells = append(row.Cells, reports.ReturnsCell{Status: cell.Status, Received: cell.Received})
+			}
+		}
+		rs.Rows = append(rs.Rows, row)
+	}
+	r.Returns = rs
+	nr, err := e.NotReturning(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, n := range nr {
+		r.NotReturning = append(r.NotReturning, reports.NotReturningRow{LAESTAB: n.LAESTAB, School: n.School,
+			Types: typeList(n.Types), PeriodsMissed: n.PeriodsMissed, LastReceived: n.LastReceived, Children: n.Children})
+	}
+	return nil
+}
+
+// typeList names return types for a person: "Reduced timetables, Suspensions and exclusions".
+func typeList(ts []pme.ReturnType) string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = TypeName(t)
+	}
+	return strings.Join(names, ", ")
+}
+
+func init() { AgendaSchools = agendaSchools }
+
+// agendaSchools is the COOS agenda's "schools not returning" section (casework.md, compliance.md).
+func agendaSchools(ctx context.Context, e *Env, _ pme.Date) ([]pme.AgendaItem, bool, error) {
+	c, err := e.CurrentCompliance(ctx, HistoryPeriods)
+	switch {
+	case errors.Is(err, ErrComplianceNotConfigured):
+		return nil, false, nil
+	case errors.Is(err, ErrNoSchools):
+		e.Warn("The schools not returning were left out: %v.", err)
+		return nil, true, nil
+	case err != nil:
+		return nil, false, err
+	}
+	nr, err := e.NotReturning(ctx, c)
+	if err != nil {
+		return nil, false, err
+	}
+	items := make([]pme.AgendaItem, 0, len(nr))
+	for _, n := range nr {
+		items = append(items, pme.AgendaItem{Section: pme.SectionSchools, LAESTAB: n.LAESTAB, School: n.School,
+			Detail: notReturningDetail(n), Why: []string{}, Actions: []pme.Action{}})
+	}
+	return items, true, nil
+}
+
+// notReturningDetail says what a school not returning has missed, in one line.
+func notReturningDetail(n NotReturning) string {
+	last := "nothing received yet"
+	if !n.LastReceived.IsZero() {
+		last = "last return received " + n.LastReceived.UK()
+	}
+	return fmt.Sprintf("School not returning: %s missing for %d periods in a row; %s; %d children on its last lists",
+		typeList(n.Types), n.PeriodsMissed, last, n.Children)
+}
+
+// staleReturns gives STALE_RETURN the periods each school has missed, and its threshold from
+// returns.stale_after_periods; nil (the rule stays silent, with a warning) without compliance.
+func (e *Env) staleReturns(ctx context.Context, cfg *rules.Config) (func(string, pme.ReturnType, pme.Date) int, error) {
+	c, err := e.complianceOrWarn(ctx)
+	if c == nil || err != nil {
+		return nil, err
+	}
+	if rc, ok := cfg.Rules[pme.RuleStaleReturn]; ok {
+		rc.Thresholds = map[string]float64{rules.KeyPeriods: float64(e.Config.Returns.StaleAfterPeriods)}
+		cfg.Rules[pme.RuleStaleReturn] = rc
+	}
+	g := c.Grid
+	return func(laestab string, t pme.ReturnType, since pme.Date) int {
+		return g.MissedSince(g.School(laestab), t, since)
+	}, nil
 }

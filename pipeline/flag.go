@@ -107,7 +107,8 @@ type evaluation struct {
 	today     pme.Date
 	plans     []pme.Plan
 	providers []pme.Provider
-	schools   map[string]string // LAESTAB → name, for the attendance rules' sentences
+	schools   map[string]string                                          // LAESTAB → name, for the attendance rules' sentences
+	missed    func(laestab string, t pme.ReturnType, since pme.Date) int // STALE_RETURN; nil without compliance
 }
 
 func (e *Env) newEvaluation(ctx context.Context) (*evaluation, error) {
@@ -126,6 +127,9 @@ func (e *Env) newEvaluation(ctx context.Context) (*evaluation, error) {
 		return nil, err
 	}
 	if ev.schools, err = e.schoolNames(ctx); err != nil {
+		return nil, err
+	}
+	if ev.missed, err = e.staleReturns(ctx, &ev.cfg); err != nil {
 		return nil, err
 	}
 	return ev, nil
@@ -150,7 +154,7 @@ func (ev *evaluation) run(r *store.Reader, fn func(rg store.PupilRange, f rules.
 	}
 	for from := int64(0); from <= last; from += pupilsPerRange {
 		rg := store.PupilRange{From: from, To: from + pupilsPerRange}
-		f := rules.Facts{Providers: ev.providers}
+		f := rules.Facts{Providers: ev.providers, Missed: ev.missed}
 		att.fill(&f, rg)
 		if f.Pupils, err = r.Pupils(rg); err != nil {
 			return err

@@ -36,6 +36,9 @@ func (e *Env) writeReport(ctx context.Context, letters []reports.LetterRow) (Rep
 		return sum, err
 	}
 	cal.Term(e.Today)
+	if err := e.reportCompliance(ctx, &r); err != nil {
+		return sum, err
+	}
 	r.Warnings = e.Warnings()
 	if letters == nil {
 		if letters, err = e.lettersMadeOn(ctx, e.Today); err != nil {

@@ -58,6 +58,10 @@ type FlaggedReport struct {
 	// when casework has nothing recorded: the columns are blank and the counts 0.
 	Casework pme.CaseworkReport
 	Warnings []string // the run's warnings (cli.md), listed on the Summary sheet
+	// Returns is the Returns sheet and NotReturning the schools escalated as not returning
+	// (compliance.md); Returns is nil when compliance is not configured: both sheets are left out.
+	Returns      *ReturnsSheet
+	NotReturning []NotReturningRow
 }
 
 // caseColumns are the columns of the Cases sheet and of the CSV, exactly as outputs.md names them.
@@ -297,6 +301,14 @@ func writeFlaggedBook(path string, r FlaggedReport) error {
 	if err := flaggedCaseSheet(b, r.Cases, r.Casework); err != nil {
 		return err
 	}
+	if r.Returns != nil {
+		if err := flaggedReturnsSheet(b, r.Returns); err != nil {
+			return err
+		}
+		if err := flaggedNotReturningSheet(b, r.NotReturning); err != nil {
+			return err
+		}
+	}
 	if err := flaggedClosedSheet(b, r); err != nil {
 		return err
 	}
@@ -456,7 +468,7 @@ func flaggedFacts(b *xlBook, r FlaggedReport) (int, error) {
 			produced++
 		}
 	}
-	return b.facts(sh, 2, []fact{
+	facts := []fact{
 		{"Run date", r.Today},
 		{"Previous report", last},
 		{"Open cases", len(r.Cases)},
@@ -466,7 +478,14 @@ func flaggedFacts(b *xlBook, r FlaggedReport) (int, error) {
 		{"Letters due but not produced (see Letters)", len(r.Letters) - produced},
 		{"Overdue actions", r.Casework.OverdueActions},
 		{"Overdue letter replies", r.Casework.OverdueReplies},
-	}, b.text)
+	}
+	if rs := r.Returns; rs != nil && len(rs.Periods) > 0 {
+		p := rs.Periods[len(rs.Periods)-1]
+		facts = append(facts,
+			fact{fmt.Sprintf("Returns for %s (see Returns)", p.ID), ReturnsCountLine(rs.Counts)},
+			fact{"Schools not returning (see that sheet)", len(r.NotReturning)})
+	}
+	return b.facts(sh, 2, facts, b.text)
 }
 
 // summaryWarnings writes the run's warnings under the facts, each a wrapped paragraph across the

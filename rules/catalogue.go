@@ -53,6 +53,7 @@ var catalogue = []rule{
 	{pme.RuleAttBNoAP, attBNoAP},
 	{pme.RuleAttRTNotCoded, attRTNotCoded},
 	{pme.RuleAttAbsencePlan, attAbsencePlan},
+	{pme.RuleStaleReturn, staleReturn},
 }
 
 // fingerprint digests the findings' rules and severities and the figures they rest on, so that a
@@ -98,16 +99,28 @@ func plural(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-// staleNote says that a row comes from an earlier return: the school's latest row for the pupil
-// was rejected, so the previous one still stands.
+// staleNote names the date the snapshot a row comes from was returned (compliance.md: every
+// explanation built on a snapshot does), and says when the row comes from an earlier return
+// because the school's latest row for the pupil was rejected.
 func staleNote(stale bool, received pme.Date) string {
-	if !stale {
+	switch {
+	case !stale && received.IsZero():
 		return ""
-	}
-	if received.IsZero() {
+	case !stale:
+		return fmt.Sprintf(" (as returned on %s)", received.UK())
+	case received.IsZero():
 		return " (from an earlier return: the school's latest row for this pupil was rejected)"
 	}
 	return fmt.Sprintf(" (as returned on %s: the school's latest row for this pupil was rejected)", received.UK())
+}
+
+// staleClause is staleNote inside a parenthesis of its own: ", as returned on 02/11/2026".
+func staleClause(stale bool, received pme.Date) string {
+	n := staleNote(stale, received)
+	if n == "" {
+		return ""
+	}
+	return ", " + n[2:len(n)-1]
 }
 
 // dateList lists dates in UK form, at most five and then how many more.

@@ -18,6 +18,7 @@ const (
 	KeyHours      = "hours"
 	KeyCount      = "count"
 	KeyPercent    = "percent"
+	KeyPeriods    = "periods"
 )
 
 // RuleConfig is one rule's configuration: its severity before any vulnerability uplift, whether it
@@ -62,6 +63,7 @@ var defaults = map[string]ruleDefault{
 	pme.RulePMEOver20Days:         {pme.SeverityHigh, map[string]float64{KeySchoolDays: 20}},
 	pme.RuleMultipleReturns:       {pme.SeverityMedium, map[string]float64{KeyCount: 2}},
 	pme.RuleMatchAmbiguous:        {pme.SeverityMedium, nil},
+	pme.RuleStaleReturn:           {pme.SeverityMedium, map[string]float64{KeyPeriods: 2}}, // returns.stale_after_periods
 	// attendance.md
 	pme.RuleAttC2NotReturned: {pme.SeverityHigh, map[string]float64{KeySessions: 4, KeySchoolDays: 10}},
 	pme.RuleAttENotReturned:  {pme.SeverityHigh, map[string]float64{KeySessions: 1}},

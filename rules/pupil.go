@@ -22,7 +22,7 @@ func pmeOver20Days(e *evaluator, p *pupilFacts) (finding, bool) {
 	for _, t := range p.activeRT {
 		if start.IsZero() || t.StartDate.Before(start) {
 			start, la = t.StartDate, t.LAESTAB
-			what = fmt.Sprintf("a reduced timetable of %s hours a week%s", hours(t.HoursPerWeek), staleNote(t.Stale, t.Received))
+			what = fmt.Sprintf("a reduced timetable of %s hours a week%s", hours(t.HoursPerWeek), staleClause(t.Stale, t.Received))
 			basis = rtBasis(t)
 		}
 	}
@@ -30,7 +30,7 @@ func pmeOver20Days(e *evaluator, p *pupilFacts) (finding, bool) {
 		for _, a := range p.activeAP {
 			if start.IsZero() || a.StartDate.Before(start) {
 				start, la = a.StartDate, a.LAESTAB
-				what = fmt.Sprintf("alternative provision of %s hours a week, below %s%s", hours(w.total), hours(floor), staleNote(a.Stale, a.Received))
+				what = fmt.Sprintf("alternative provision of %s hours a week, below %s%s", hours(w.total), hours(floor), staleClause(a.Stale, a.Received))
 				basis = apBasis(a)
 			}
 		}

@@ -24,6 +24,9 @@ type Facts struct {
 	Matches     []pme.PlanMatch
 	Providers   []pme.Provider
 	ReturnTypes map[int64][]pme.ReturnType
+	// Missed says how many return periods that began after since the school has missed the return
+	// type (compliance.md), for STALE_RETURN; nil when compliance is not configured.
+	Missed func(laestab string, t pme.ReturnType, since pme.Date) int
 
 	// The attendance register (attendance.go): each pupil's aggregate by school, the recent
 	// windows it was aggregated over, the schools' names, and the date of each school's latest
@@ -129,6 +132,7 @@ func index(f Facts) map[int64]*pupilFacts {
 // evaluator holds what every pupil's evaluation shares: the run date, its academic year and term,
 // the calendar with a memo of school-day counts, and the provider list.
 type evaluator struct {
+	missed    func(laestab string, t pme.ReturnType, since pme.Date) int
 	cal       *calendar.Calendar
 	cfg       Config
 	today     pme.Date
@@ -150,7 +154,7 @@ type evaluator struct {
 // Evaluate runs every enabled rule for every pupil in the facts as at today. It returns one result
 // per pupil with a finding or a letter due, ordered by pupil id.
 func Evaluate(f Facts, cal *calendar.Calendar, cfg Config, today pme.Date) []PupilResult {
-	e := &evaluator{cal: cal, cfg: cfg, today: today, providers: match.NewProviders(f.Providers),
+	e := &evaluator{cal: cal, cfg: cfg, today: today, providers: match.NewProviders(f.Providers), missed: f.Missed,
 		since: map[pme.Date]int{}, providerMemo: map[string]providerMatch{},
 		windows: f.Windows, schoolNames: f.SchoolNames, rtReturns: f.TimetableReturns}
 	e.yearStart, e.yearEnd, e.yearName = calendar.AcademicYear(today)

@@ -266,14 +266,23 @@ func TestPupilRules(t *testing.T) {
 		// 30/10 is half-term; from Monday 02/11 the 20th school day is 27/11, the 21st 30/11.
 		{"timetable for 20 school days", pme.RulePMEOver20Days, "2026-11-27", rt("2026-11-02", nil), false, ""},
 		{"timetable for 21 school days", pme.RulePMEOver20Days, "2026-11-30", rt("2026-11-02", nil), true,
-			"not in full-time education for 21 school days since 02/11/2026 (a reduced timetable of 20 hours a week), over 20: consider referral to the Vulnerable Children Education Commissioning panel"},
+			"not in full-time education for 21 school days since 02/11/2026 (a reduced timetable of 20 hours a week, as returned on 02/11/2026), over 20: consider referral to the Vulnerable Children Education Commissioning panel"},
 		{"full-time AP", pme.RulePMEOver20Days, "2026-12-14", ap("2026-11-02", nil), false, ""},
 		{"part-time AP for 21 school days", pme.RulePMEOver20Days, "2026-11-30",
 			Facts{Placements: []pme.StoredPlacement{partAP("2026-11-02")}, Providers: []pme.Provider{acorn}}, true,
-			"since 02/11/2026 (alternative provision of 20 hours a week, below 24)"},
+			"since 02/11/2026 (alternative provision of 20 hours a week, below 24, as returned on 02/11/2026)"},
 		{"counted from the earliest provision", pme.RulePMEOver20Days, "2026-11-30", Facts{
 			Timetables: []pme.StoredTimetable{timetable(1, "2026-11-16")},
 			Placements: []pme.StoredPlacement{partAP("2026-11-02")}, Providers: []pme.Provider{acorn}}, true, "21 school days since 02/11/2026"},
+
+		{"stale: two periods missed since the snapshot", pme.RuleStaleReturn, "2026-11-30", Facts{
+			Timetables: []pme.StoredTimetable{timetable(1, "2026-11-02")}, Missed: missed(2)}, true,
+			"Reduced timetable as last returned by the school on 02/11/2026; no return since (2 periods missed)"},
+		{"stale AP", pme.RuleStaleReturn, "2026-11-30", Facts{Placements: []pme.StoredPlacement{partAP("2026-11-02")},
+			Providers: []pme.Provider{acorn}, Missed: missed(3)}, true, "as last returned by the school on 02/11/2026; no return since (3 periods missed)"},
+		{"one period missed is not stale yet", pme.RuleStaleReturn, "2026-11-30", Facts{
+			Timetables: []pme.StoredTimetable{timetable(1, "2026-11-02")}, Missed: missed(1)}, false, ""},
+		{"compliance not configured", pme.RuleStaleReturn, "2026-11-30", rt("2026-11-02", nil), false, ""},
 
 		{"timetable and suspension", pme.RuleMultipleReturns, "2026-11-27", Facts{
 			Timetables:  []pme.StoredTimetable{timetable(1, "2026-11-02")},
@@ -458,4 +467,9 @@ func TestWithTheShippedCalendar(t *testing.T) {
 	if !strings.Contains(rules, pme.RuleRTOverLimit) {
 		t.Fatalf("rules = %s, want RT_OVER_LIMIT among them", rules)
 	}
+}
+
+// missed is a school that has missed n periods of every return type, whatever the date.
+func missed(n int) func(string, pme.ReturnType, pme.Date) int {
+	return func(string, pme.ReturnType, pme.Date) int { return n }
 }

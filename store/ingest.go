@@ -110,6 +110,9 @@ func (s *Store) BeginFile(ctx context.Context, meta FileMeta) (*FileTx, error) {
 		return nil, fmt.Errorf("begin file: %w", err)
 	}
 	ft := &FileTx{s: s, ctx: ctx, conn: conn, tx: &fileTx{tx: tx}, meta: meta, received: pme.DateOf(meta.Received)}
+	if !meta.RunDate.IsZero() {
+		ft.received = meta.RunDate // a record is returned on its ingest's run date, as the file counts (compliance.md)
+	}
 	if err := ft.begin(); err != nil {
 		tx.Rollback()
 		conn.Close()

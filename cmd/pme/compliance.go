@@ -29,7 +29,6 @@ func cmdReturns(ctx context.Context, a *app, args []string) error {
 	if a.g.json {
 		return a.printJSON(sum)
 	}
-	a.sayWarnings(sum.Warnings)
 	due := "nothing due (no school day)"
 	if !sum.Due.IsZero() {
 		due = "due by the end of " + sum.Due.UK()
@@ -87,7 +86,6 @@ func cmdChase(ctx context.Context, a *app, args []string) error {
 	if a.g.json {
 		return a.printJSON(sum)
 	}
-	a.sayWarnings(sum.Warnings)
 	a.say("Chase for period %s: %s drafted, %d already drafted earlier.", sum.Period, plural(len(sum.Drafts), "e-mail"), sum.AlreadyDrafted)
 	for _, d := range sum.Drafts {
 		a.say("  %s to %s: %s", d.LAESTAB, d.To, a.env.Path(d.File))
@@ -99,11 +97,4 @@ func cmdChase(ctx context.Context, a *app, args []string) error {
 		a.say("Open a draft (double-click the .eml) to check it and send it from Outlook.")
 	}
 	return nil
-}
-
-// sayWarnings prints a summary's warnings.
-func (a *app) sayWarnings(ws []string) {
-	for _, w := range ws {
-		a.say("warning: %s", w)
-	}
 }
