@@ -1,6 +1,8 @@
 package compliance
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"sort"
 	"time"
 
@@ -299,4 +301,25 @@ func (g *Grid) Counts(p int) map[pme.ReturnStatus]int {
 		}
 	}
 	return out
+}
+
+// Digest hashes everything MissedSince reads (the periods, schools and every cell's status and
+// receipt), so that a flag rerun can tell whether STALE_RETURN's input changed.
+func (g *Grid) Digest() [32]byte {
+	h := sha256.New()
+	var b [8]byte
+	for _, p := range g.Periods {
+		h.Write([]byte(p.Start.String() + p.End.String() + p.Due.String() + "\x00"))
+	}
+	for _, s := range g.Schools {
+		h.Write([]byte(s.LAESTAB + "\x00"))
+	}
+	for _, c := range g.cells {
+		b[0] = c.status
+		binary.LittleEndian.PutUint32(b[1:5], uint32(c.received))
+		h.Write(b[:5])
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
 }

@@ -614,10 +614,10 @@ func notReturningDetail(n NotReturning) string {
 
 // staleReturns gives STALE_RETURN the periods each school has missed, and its threshold from
 // returns.stale_after_periods; nil (the rule stays silent, with a warning) without compliance.
-func (e *Env) staleReturns(ctx context.Context, cfg *rules.Config) (func(string, pme.ReturnType, pme.Date) int, error) {
+func (e *Env) staleReturns(ctx context.Context, cfg *rules.Config) (func(string, pme.ReturnType, pme.Date) int, [32]byte, error) {
 	c, err := e.complianceOrWarn(ctx)
 	if c == nil || err != nil {
-		return nil, err
+		return nil, [32]byte{}, err
 	}
 	if rc, ok := cfg.Rules[pme.RuleStaleReturn]; ok {
 		rc.Thresholds = map[string]float64{rules.KeyPeriods: float64(e.Config.Returns.StaleAfterPeriods)}
@@ -626,5 +626,5 @@ func (e *Env) staleReturns(ctx context.Context, cfg *rules.Config) (func(string,
 	g := c.Grid
 	return func(laestab string, t pme.ReturnType, since pme.Date) int {
 		return g.MissedSince(g.School(laestab), t, since)
-	}, nil
+	}, g.Digest(), nil
 }

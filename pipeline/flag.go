@@ -109,6 +109,7 @@ type evaluation struct {
 	providers []pme.Provider
 	schools   map[string]string                                          // LAESTAB → name, for the attendance rules' sentences
 	missed    func(laestab string, t pme.ReturnType, since pme.Date) int // STALE_RETURN; nil without compliance
+	missedSum [32]byte                                                   // the compliance grid behind missed, for contextHash
 }
 
 func (e *Env) newEvaluation(ctx context.Context) (*evaluation, error) {
@@ -129,7 +130,7 @@ func (e *Env) newEvaluation(ctx context.Context) (*evaluation, error) {
 	if ev.schools, err = e.schoolNames(ctx); err != nil {
 		return nil, err
 	}
-	if ev.missed, err = e.staleReturns(ctx, &ev.cfg); err != nil {
+	if ev.missed, ev.missedSum, err = e.staleReturns(ctx, &ev.cfg); err != nil {
 		return nil, err
 	}
 	return ev, nil
@@ -366,8 +367,9 @@ func (ev *evaluation) contextHash() (int64, error) {
 		Closures  []pme.Closure
 		Providers []pme.Provider
 		Windows   rules.AttendanceWindows
+		Missed    [32]byte
 		Build     string
-	}{ev.today, ev.cfg, ev.cal.Terms(), ev.cal.Closures(), ev.providers, rules.Windows(ev.cal, ev.cfg, ev.today), build()})
+	}{ev.today, ev.cfg, ev.cal.Terms(), ev.cal.Closures(), ev.providers, rules.Windows(ev.cal, ev.cfg, ev.today), ev.missedSum, build()})
 	if err != nil {
 		return 0, fmt.Errorf("flag context: %w", err)
 	}
