@@ -109,12 +109,7 @@ func (s *Server) cases(w http.ResponseWriter, r *http.Request, e *pipeline.Env) 
 		s.serverError(w, r, err)
 		return
 	}
-	asAt, err := e.AsAt(r.Context())
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "cases", &view{Title: "Cases", Nav: "cases", AsAt: asAt,
+	s.renderAsAt(w, r, e, "cases", &view{Title: "Cases", Nav: "cases",
 		Data: casesData{List: list, Filter: f, Query: q, Rules: ruleIDs}})
 }
 
@@ -124,12 +119,7 @@ func (s *Server) letters(w http.ResponseWriter, r *http.Request, e *pipeline.Env
 		s.serverError(w, r, err)
 		return
 	}
-	asAt, err := e.AsAt(r.Context())
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "letters", &view{Title: "Letters", Nav: "letters", AsAt: asAt, Data: ls})
+	s.renderAsAt(w, r, e, "letters", &view{Title: "Letters", Nav: "letters", Data: ls})
 }
 
 func (s *Server) letterPDF(w http.ResponseWriter, r *http.Request, e *pipeline.Env) {
@@ -164,12 +154,7 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request, e *pipeline.Env) {
 		s.serverError(w, r, err)
 		return
 	}
-	asAt, err := e.AsAt(r.Context())
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "runs", &view{Title: "Runs", Nav: "runs", AsAt: asAt, Data: runs})
+	s.renderAsAt(w, r, e, "runs", &view{Title: "Runs", Nav: "runs", Data: runs})
 }
 
 type uploadData struct {
@@ -178,12 +163,7 @@ type uploadData struct {
 }
 
 func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, e *pipeline.Env) {
-	asAt, err := e.AsAt(r.Context())
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "upload", &view{Title: "Upload returns", Nav: "upload", AsAt: asAt, Data: uploadData{MaxMB: e.Config.Limits.MaxFileMB}})
+	s.renderAsAt(w, r, e, "upload", &view{Title: "Upload returns", Nav: "upload", Data: uploadData{MaxMB: e.Config.Limits.MaxFileMB}})
 }
 
 // maxUploadFiles bounds one upload's number of files.
@@ -344,4 +324,15 @@ var ruleIDs = []string{
 	pme.RuleAPUnapprovedProvider, pme.RuleAPUnregisteredFT, pme.RuleAPNotFullTime,
 	pme.RuleSuspOver45Days, pme.RuleSuspApproaching, pme.RuleSuspRepeated, pme.RuleSuspNoSixthDay,
 	pme.RulePermExclusion, pme.RulePMEOver20Days, pme.RuleMultipleReturns, pme.RuleMatchAmbiguous,
+}
+
+// renderAsAt renders a page with the run date its data is as at (web.md: every page states it).
+func (s *Server) renderAsAt(w http.ResponseWriter, r *http.Request, e *pipeline.Env, name string, v *view) {
+	asAt, err := e.AsAt(r.Context())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v.AsAt = asAt
+	s.render(w, r, http.StatusOK, name, v)
 }
