@@ -398,3 +398,37 @@ func TestFeedbackSheetLimit(t *testing.T) {
 		t.Errorf("summary does not say the Issues sheet is cut short:\n%s", text)
 	}
 }
+
+// TestFeedbackCSVGoldenEdges pins the CSV's bytes where the writer has choices to make: a
+// file-level issue (no row), values that Excel would run (each SafeCell prefix), a value with a
+// line break, quotes and a leading space, and a file with no issues (the header alone).
+func TestFeedbackCSVGoldenEdges(t *testing.T) {
+	fb := Feedback{File: "8912345_edges.csv", Status: pme.FilePartial, Issues: []pme.Issue{
+		{Sheet: "Suspensions", Row: 4, Column: "Reason", Value: "+44 1234", Code: pme.CodeCodeUnknown, Severity: pme.SeverityError, Message: "Not a reason code."},
+		{Sheet: "Suspensions", Row: 5, Column: "Reason", Value: "@SUM(A1)", Code: pme.CodeCodeUnknown, Severity: pme.SeverityError, Message: "Not a reason code."},
+		{Sheet: "Suspensions", Row: 6, Column: "Notes\tx", Value: "\tTAB", Code: pme.CodeColumnUnknown, Severity: pme.SeverityWarning, Message: "Unknown."},
+		{Sheet: "Suspensions", Row: 7, Column: "Reason", Value: "\rCR", Code: pme.CodeCodeUnknown, Severity: pme.SeverityError, Message: "Not a reason code."},
+		{Sheet: "Suspensions", Row: 8, Column: "Surname", Value: " O\"Brien\nline two", Code: pme.CodeRequired, Severity: pme.SeverityError, Message: "Two lines,\none with a comma."},
+		{Code: pme.CodeFileMissingColumns, Severity: pme.SeverityError, Message: "Sheet \"RT\" is missing Hours Per Week."},
+	}}
+	paths, err := WriteFeedback(t.TempDir(), fb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(paths[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReportGolden(t, "feedback-edges.csv", b)
+
+	paths, err = WriteFeedback(t.TempDir(), Feedback{File: "clean.csv", Status: pme.FileAccepted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = os.ReadFile(paths[1]); err != nil {
+		t.Fatal(err)
+	}
+	if want := "\ufeffSheet,Row,Column,Value,Severity,Code,Message\r\n"; string(b) != want {
+		t.Errorf("CSV of a file with no issues = %q, want the header alone", b)
+	}
+}
