@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -60,7 +59,7 @@ func WriteFeedback(dir string, fb Feedback) ([]string, error) {
 	if err := writeFeedbackBook(paths[0], fb, issues); err != nil {
 		return nil, fmt.Errorf("write feedback for %s: %w", name, err)
 	}
-	if err := writeReportCSV(paths[1], xlColumnNames(feedbackColumns), feedbackCSVRows(issues)); err != nil {
+	if err := writeCSV(paths[1], feedbackLines(issues)); err != nil {
 		return nil, fmt.Errorf("write feedback for %s: %w", name, err)
 	}
 	return paths, nil
@@ -103,22 +102,24 @@ func xlColumnNames(cols []xlColumn) []string {
 	return names
 }
 
-// issueRow returns an issue's cells; a file-level issue (row 0) leaves Row blank, since there is
-// no row for the school to look at.
-func feedbackIssueRow(is pme.Issue) []string {
-	row := ""
-	if is.Row > 0 {
-		row = strconv.Itoa(is.Row)
-	}
-	return []string{is.Sheet, row, is.Column, is.Value, is.Severity, is.Code, is.Message}
+// feedbackLine is one issue as the feedback CSV writes it: the tags are feedbackColumns' names.
+type feedbackLine struct {
+	Sheet    SafeText  `csv:"Sheet"`
+	Row      csvRowNum `csv:"Row"` // blank for a file-level issue: there is no row to look at
+	Column   SafeText  `csv:"Column"`
+	Value    SafeText  `csv:"Value"`
+	Severity SafeText  `csv:"Severity"`
+	Code     SafeText  `csv:"Code"`
+	Message  SafeText  `csv:"Message"`
 }
 
-func feedbackCSVRows(issues []pme.Issue) [][]string {
-	rows := make([][]string, len(issues))
+func feedbackLines(issues []pme.Issue) []feedbackLine {
+	out := make([]feedbackLine, len(issues))
 	for i, is := range issues {
-		rows[i] = feedbackIssueRow(is)
+		out[i] = feedbackLine{SafeText(is.Sheet), csvRowNum(is.Row), SafeText(is.Column), SafeText(is.Value),
+			SafeText(is.Severity), SafeText(is.Code), SafeText(is.Message)}
 	}
-	return rows
+	return out
 }
 
 // feedbackSheetLimit caps the Issues sheet: a million-row file with an error on every row would

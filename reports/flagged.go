@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -158,11 +157,11 @@ func WriteFlaggedReport(dir string, r FlaggedReport) ([]string, error) {
 	if err := writeFlaggedBook(paths[0], r); err != nil {
 		return nil, fmt.Errorf("write flagged-case report: %w", err)
 	}
-	rows := make([][]string, len(r.Cases))
+	rows := make([]caseLine, len(r.Cases))
 	for i, c := range r.Cases {
-		rows[i] = caseCSVRow(c, r.Casework.Cases[c.Case.ID])
+		rows[i] = newCaseLine(c, r.Casework.Cases[c.Case.ID])
 	}
-	if err := writeReportCSV(paths[1], xlColumnNames(caseColumns), rows); err != nil {
+	if err := writeCSV(paths[1], rows); err != nil {
 		return nil, fmt.Errorf("write flagged-case report: %w", err)
 	}
 	return paths, nil
@@ -246,20 +245,15 @@ func ynFlag(b bool) string {
 	return "N"
 }
 
-// caseCells returns a case's cells in caseColumns order, with its casework; dates stay pme.Date
-// for the workbook.
+// caseCells returns a case's cells in caseColumns order, with its casework: caseLine's cells, with
+// dates as pme.Date and numbers as int for the workbook.
 func caseCells(c CaseRow, w pme.CaseworkRow) []any {
-	k, p := c.Case, c.Pupil
-	upn := p.UPN
-	if upn == "" {
-		upn = k.UPN
-	}
-	laestab := k.LAESTAB
+	l := newCaseLine(c, w)
 	return []any{
-		k.ID, k.Status, k.Severity, strings.Join(caseRules(k), ", "), caseWhy(k),
-		upn, p.Surname, p.Forename, p.DOB, p.NCYear, p.SEN, casePlanText(c),
-		laestab, c.SchoolName, c.Provision, k.FirstFlagged, k.LastChanged, ynFlag(c.NewSinceLastReport),
-		caseHandling(w), w.Owner, w.OpenActions, w.EarliestDue, w.LastNoteDate,
+		string(l.ID), string(l.Status), string(l.Severity), string(l.Rules), string(l.Why),
+		string(l.UPN), string(l.Surname), string(l.Forename), pme.Date(l.DOB), string(l.NCYear), string(l.SEN), string(l.Plan),
+		string(l.LAESTAB), string(l.School), string(l.Provision), pme.Date(l.FirstFlagged), pme.Date(l.LastChanged), string(l.New),
+		string(l.Handling), string(l.Owner), int(l.OpenActions), pme.Date(l.EarliestDue), pme.Date(l.LastNoteDate),
 	}
 }
 
@@ -271,23 +265,50 @@ func caseHandling(w pme.CaseworkRow) string {
 	return w.Handling
 }
 
-// caseCSVRow is caseCells as text, dates dd/mm/yyyy.
-func caseCSVRow(c CaseRow, w pme.CaseworkRow) []string {
-	cells := caseCells(c, w)
-	out := make([]string, len(cells))
-	for i, v := range cells {
-		switch v := v.(type) {
-		case string:
-			out[i] = v
-		case pme.Date:
-			out[i] = v.UK()
-		case int:
-			out[i] = strconv.Itoa(v)
-		default:
-			out[i] = fmt.Sprint(v)
-		}
+// caseLine is one open case as the cases CSV writes it: the tags are caseColumns' names
+// (outputs.md), the cells those of caseCells.
+type caseLine struct {
+	ID           SafeText `csv:"Case ID"`
+	Status       SafeText `csv:"Status"`
+	Severity     SafeText `csv:"Severity"`
+	Rules        SafeText `csv:"Rules"`
+	Why          SafeText `csv:"Why"`
+	UPN          SafeText `csv:"UPN"`
+	Surname      SafeText `csv:"Surname"`
+	Forename     SafeText `csv:"Forename"`
+	DOB          csvDate  `csv:"Date of Birth"`
+	NCYear       SafeText `csv:"NC Year"`
+	SEN          SafeText `csv:"SEN"`
+	Plan         SafeText `csv:"Plan"`
+	LAESTAB      SafeText `csv:"LAESTAB"`
+	School       SafeText `csv:"School"`
+	Provision    SafeText `csv:"Provision"`
+	FirstFlagged csvDate  `csv:"First Flagged"`
+	LastChanged  csvDate  `csv:"Last Changed"`
+	New          SafeText `csv:"New Since Last Report"`
+	Handling     SafeText `csv:"Handling"`
+	Owner        SafeText `csv:"Owner"`
+	OpenActions  csvInt   `csv:"Open actions"`
+	EarliestDue  csvDate  `csv:"Earliest due"`
+	LastNoteDate csvDate  `csv:"Last note date"`
+}
+
+func newCaseLine(c CaseRow, w pme.CaseworkRow) caseLine {
+	k, p := c.Case, c.Pupil
+	upn := p.UPN
+	if upn == "" {
+		upn = k.UPN
 	}
-	return out
+	return caseLine{
+		ID: SafeText(k.ID), Status: SafeText(k.Status), Severity: SafeText(k.Severity),
+		Rules: SafeText(strings.Join(caseRules(k), ", ")), Why: SafeText(caseWhy(k)),
+		UPN: SafeText(upn), Surname: SafeText(p.Surname), Forename: SafeText(p.Forename), DOB: csvDate(p.DOB),
+		NCYear: SafeText(p.NCYear), SEN: SafeText(p.SEN), Plan: SafeText(casePlanText(c)),
+		LAESTAB: SafeText(k.LAESTAB), School: SafeText(c.SchoolName), Provision: SafeText(c.Provision),
+		FirstFlagged: csvDate(k.FirstFlagged), LastChanged: csvDate(k.LastChanged), New: SafeText(ynFlag(c.NewSinceLastReport)),
+		Handling: SafeText(caseHandling(w)), Owner: SafeText(w.Owner), OpenActions: csvInt(w.OpenActions),
+		EarliestDue: csvDate(w.EarliestDue), LastNoteDate: csvDate(w.LastNoteDate),
+	}
 }
 
 func writeFlaggedBook(path string, r FlaggedReport) error {

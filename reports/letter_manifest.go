@@ -1,13 +1,9 @@
 package reports
 
 import (
-	"encoding/csv"
-	"io"
 	"path"
 
 	"pme"
-
-	"github.com/gocarina/gocsv"
 )
 
 // The day's manifest.csv: every letter made, and those that could not be.
@@ -46,20 +42,13 @@ func ManifestRows(made []pme.Letter, notProduced []NotProduced) []ManifestRow {
 // WriteManifest writes the manifest CSV (UTF-8 with a BOM, so Excel shows the names' accents) at
 // path, 0600, atomically; every cell through SafeCell.
 func WriteManifest(path string, rows []ManifestRow) error {
-	return WriteFileAtomic(path, func(w io.Writer) error {
-		if _, err := io.WriteString(w, "\uFEFF"); err != nil {
-			return err
-		}
-		cw := csv.NewWriter(w)
-		cw.UseCRLF = true
-		out := make([]manifestLine, len(rows))
-		for i, r := range rows {
-			out[i] = manifestLine{SafeText(r.LetterID), SafeText(r.Date), SafeText(r.UPN), SafeText(r.Pupil),
-				SafeText(r.LAESTAB), SafeText(r.School), SafeText(r.Headteacher), SafeText(r.Chair),
-				SafeText(r.SocialWorker), SafeText(r.Trigger), SafeText(r.File), SafeText(r.SHA256), SafeText(r.Reason)}
-		}
-		return gocsv.MarshalCSV(out, gocsv.NewSafeCSVWriter(cw))
-	})
+	out := make([]manifestLine, len(rows))
+	for i, r := range rows {
+		out[i] = manifestLine{SafeText(r.LetterID), SafeText(r.Date), SafeText(r.UPN), SafeText(r.Pupil),
+			SafeText(r.LAESTAB), SafeText(r.School), SafeText(r.Headteacher), SafeText(r.Chair),
+			SafeText(r.SocialWorker), SafeText(r.Trigger), SafeText(r.File), SafeText(r.SHA256), SafeText(r.Reason)}
+	}
+	return writeCSV(path, out)
 }
 
 // manifestLine is a manifest row as gocsv writes it: the tags are ManifestHeader.
@@ -78,10 +67,3 @@ type manifestLine struct {
 	SHA256       SafeText `csv:"SHA-256"`
 	Reason       SafeText `csv:"Reason Not Made"`
 }
-
-// SafeText is a CSV cell gocsv writes formula-safe (SafeCell): a value from a school's file or a
-// person that Excel must show as text and never run.
-type SafeText string
-
-// MarshalCSV implements gocsv's TypeMarshaller.
-func (s SafeText) MarshalCSV() (string, error) { return SafeCell(string(s)), nil }

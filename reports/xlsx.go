@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -302,37 +301,6 @@ func (b *xlBook) save(path, title string, asAt time.Time) error {
 	}
 	defer b.f.Close()
 	return WriteFileAtomic(path, func(w io.Writer) error { return b.f.Write(w) })
-}
-
-// writeReportCSV writes header and rows as UTF-8 CSV with a byte-order mark, so that Excel reads the
-// accents and other scripts correctly, and with SafeCell on every cell so that Excel never runs
-// a value as a formula.
-func writeReportCSV(path string, header []string, rows [][]string) error {
-	return WriteFileAtomic(path, func(w io.Writer) error {
-		if _, err := io.WriteString(w, "\ufeff"); err != nil {
-			return err
-		}
-		cw := csv.NewWriter(w)
-		cw.UseCRLF = true
-		if err := cw.Write(safeCSVRow(header)); err != nil {
-			return err
-		}
-		for _, r := range rows {
-			if err := cw.Write(safeCSVRow(r)); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		return cw.Error()
-	})
-}
-
-func safeCSVRow(r []string) []string {
-	out := make([]string, len(r))
-	for i, s := range r {
-		out[i] = SafeCell(s)
-	}
-	return out
 }
 
 // countWords returns "1 row" or "3 rows".
