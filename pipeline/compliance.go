@@ -44,6 +44,7 @@ type Compliance struct {
 	Grid     *compliance.Grid
 	Periods  *compliance.Periods
 	Rejected []pme.RejectedFile // files refused as a whole in the grid's periods, with their school
+	Receipts []pme.Receipt      // the accepted sheets the grid was computed from
 }
 
 // ReturnPeriods returns the return periods of the configured cadence over the school calendar.
@@ -111,6 +112,7 @@ func (e *Env) ComplianceFor(ctx context.Context, per *compliance.Periods, last p
 	for i, t := range r.Types {
 		types[i] = pme.ReturnType(t)
 	}
+	c.Receipts = receipts
 	c.Grid = compliance.Compute(compliance.Input{Schools: expected, Periods: periods, Types: types, Receipts: receipts,
 		Rejected: c.Rejected, Today: e.Today, Since: since})
 	return c, nil
@@ -539,6 +541,22 @@ func (e *Env) reportCompliance(ctx context.Context, r *reports.FlaggedReport) er
 	if c == nil || err != nil {
 		return err
 	}
+	r.Returns = ReturnsSheetOf(c)
+	nr, err := e.NotReturning(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, n := range nr {
+		r.NotReturning = append(r.NotReturning, reports.NotReturningRow{LAESTAB: n.LAESTAB, School: n.School,
+			Types: typeList(n.Types), PeriodsMissed: n.PeriodsMissed, LastReceived: n.LastReceived, Children: n.Children})
+	}
+	return nil
+}
+
+// ReturnsSheetOf is the Returns sheet of a grid (compliance.md): the last SheetPeriods periods,
+// one row per expected school, worst first, and the current period's counts. The workbook and the
+// web's Returns page both show it.
+func ReturnsSheetOf(c *Compliance) *reports.ReturnsSheet {
 	g := c.Grid
 	from := max(0, len(g.Periods)-SheetPeriods)
 	rs := &reports.ReturnsSheet{Periods: g.Periods[from:], Types: g.Types, Counts: map[pme.ReturnStatus]int{}}
@@ -555,16 +573,7 @@ func (e *Env) reportCompliance(ctx context.Context, r *reports.FlaggedReport) er
 		}
 		rs.Rows = append(rs.Rows, row)
 	}
-	r.Returns = rs
-	nr, err := e.NotReturning(ctx, c)
-	if err != nil {
-		return err
-	}
-	for _, n := range nr {
-		r.NotReturning = append(r.NotReturning, reports.NotReturningRow{LAESTAB: n.LAESTAB, School: n.School,
-			Types: typeList(n.Types), PeriodsMissed: n.PeriodsMissed, LastReceived: n.LastReceived, Children: n.Children})
-	}
-	return nil
+	return rs
 }
 
 // typeList names return types for a person: "Reduced timetables, Suspensions and exclusions".

@@ -117,6 +117,10 @@ type Overview struct {
 	// their reply-by date with no reply (casework.md).
 	OverdueActions, OverdueReplies int
 	LastRuns                       []pme.Run // the latest run of each job that has run, in the order data flows
+	// MissingReturns counts the schools missing a return in the current period (compliance.md);
+	// ReturnsKnown is false when compliance is not configured or no GIAS extract is loaded.
+	MissingReturns int
+	ReturnsKnown   bool
 }
 
 // Overview gathers the home page's figures.
@@ -135,6 +139,9 @@ func (e *Env) Overview(ctx context.Context) (Overview, error) {
 		return o, err
 	}
 	o.OverdueActions, o.OverdueReplies = cw.OverdueActions, cw.OverdueReplies
+	if o.MissingReturns, o.ReturnsKnown, err = e.MissingReturns(ctx); err != nil {
+		return o, err
+	}
 	runs, err := e.Store.Runs(ctx, 200)
 	if err != nil {
 		return o, err

@@ -153,3 +153,37 @@ func splitSchools(s string) []string {
 	}
 	return strings.Split(s, ",")
 }
+
+// ReceivedFile is a stored file as the Returns page lists it: its outcome, the run date it counts
+// for and how many issues its feedback holds.
+type ReceivedFile struct {
+	StoredFile
+	RunDate pme.Date // the period it counts for (compliance.md)
+	Issues  int
+}
+
+// FilesByID returns the files with those ids, newest first.
+func (s *Store) FilesByID(ctx context.Context, ids []int64) ([]ReceivedFile, error) {
+	out := []ReceivedFile{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cond, arg := s.inList("f.id", ids)
+	var rows []struct {
+		fileRow
+		RunDate pme.Date `db:"run_date"`
+		Issues  int      `db:"issues"`
+	}
+	q := s.db.Rebind(`SELECT f.id, f.sha256, f.name, f.size, f.status, f.dest_path, f.received, f.rows, f.accepted,
+		f.rejected, f.run_date, (SELECT COUNT(*) FROM issue i WHERE i.file_id = f.id) AS issues
+		FROM file f WHERE ` + cond + ` ORDER BY f.received DESC, f.id DESC`)
+	if err := s.db.SelectContext(ctx, &rows, q, arg); err != nil {
+		return nil, fmt.Errorf("load files: %w", err)
+	}
+	for _, r := range rows {
+		out = append(out, ReceivedFile{StoredFile: StoredFile{ID: r.ID, SHA256: r.SHA256, Name: r.Name, Size: r.Size,
+			Status: r.Status, DestPath: r.DestPath, Received: time.Time(r.Received), Rows: r.Rows, Accepted: r.Accepted,
+			Rejected: r.Rejected}, RunDate: fileDay(r.RunDate, r.Received), Issues: r.Issues})
+	}
+	return out, nil
+}

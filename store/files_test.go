@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"pme"
 	"pme/store"
@@ -78,6 +79,32 @@ func TestFileIssuesKeepOrderWithStoreIssuesLast(t *testing.T) {
 		}
 		if want := append([]pme.Issue{warn}, ft.StoreIssues()...); !reflect.DeepEqual(got, want) {
 			t.Fatalf("issues =\n%+v\nwant\n%+v", got, want)
+		}
+	})
+}
+
+// TestFilesByID: the Returns page's files, newest first, with their issue counts; none for none.
+func TestFilesByID(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		if fs, err := s.FilesByID(ctx, nil); err != nil || len(fs) != 0 {
+			t.Fatalf("FilesByID(nil) = %v, %v; want none", fs, err)
+		}
+		ingestFile(t, s, "known.csv", sheet{typ: pme.Suspensions, recs: []pme.Record{suspension(schoolA, ada, "2026-01-10", 2)}})
+		meta := store.FileMeta{SHA256: shaOf("doc.pdf"), Name: "doc.pdf", Size: 9, Received: received.Add(time.Hour), DestPath: "rejected/doc.pdf",
+			RunDate: pme.MustDate("2026-01-12")}
+		if err := s.RecordRejectedFile(ctx, meta, (&pme.FileError{Code: pme.CodeFileFormat, Message: "Send .xlsx or .csv."}).Issue()); err != nil {
+			t.Fatal(err)
+		}
+		known, _ := s.FindFile(ctx, shaOf("known.csv"))
+		doc, _ := s.FindFile(ctx, shaOf("doc.pdf"))
+		fs, err := s.FilesByID(ctx, []int64{known.ID, doc.ID})
+		if err != nil {
+			t.Fatalf("FilesByID: %v", err)
+		}
+		if len(fs) != 2 || fs[0].Name != "doc.pdf" || fs[0].Issues != 1 || fs[0].RunDate != pme.MustDate("2026-01-12") ||
+			fs[1].Name != "known.csv" || fs[1].Issues != 0 || fs[1].Accepted != known.Accepted {
+			t.Fatalf("files = %+v, want doc.pdf (1 issue, run 12/01) then known.csv", fs)
 		}
 	})
 }

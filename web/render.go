@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"pme"
 	"pme/pipeline"
+	"pme/reports"
 )
 
 // view is what every page template gets.
@@ -72,7 +74,15 @@ var funcs = template.FuncMap{
 	// token is a fresh one-time token for a form (see pipeline.UseForm).
 	"token": func() (string, error) { return pipeline.NewFormToken() },
 	"upper": strings.ToUpper,
+	// The Returns page: return types as a school office knows them, and the grid's short headings.
+	"typeName":       func(t any) string { return pipeline.TypeName(pme.ReturnType(fmt.Sprint(t))) },
+	"shortType":      func(t pme.ReturnType) string { return cmp.Or(shortTypes[t], string(t)) },
+	"returnsCounts":  reports.ReturnsCountLine,
+	"historyPeriods": func() int { return pipeline.HistoryPeriods },
 }
+
+// shortTypes head the Returns grid's columns, as on the workbook's Returns sheet.
+var shortTypes = map[pme.ReturnType]string{pme.ReducedTimetable: "RT", pme.AlternativeProvision: "AP", pme.Suspensions: "Susp."}
 
 func parseTemplates() (map[string]*template.Template, error) {
 	pages, err := assets.ReadDir("templates")

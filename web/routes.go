@@ -21,6 +21,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /letters", s.page(sees, s.letters))
 	m.HandleFunc("GET /letters/{id}/pdf", s.page(sees, s.letterPDF))
 	m.HandleFunc("GET /runs", s.page(sees, s.runs))
+	m.HandleFunc("GET /returns", s.page(sees, s.returnsPage))
+	m.HandleFunc("GET /returns/{laestab}", s.page(sees, s.schoolReturns))
 	m.HandleFunc("GET /upload", s.page(pme.User.Uploads, s.uploadForm))
 	m.HandleFunc("POST /upload", s.page(pme.User.Uploads, s.upload))
 	m.HandleFunc("GET /returns/{sha}/feedback", s.page(pme.User.Uploads, s.feedback))

@@ -64,6 +64,7 @@ func newSite(t *testing.T, dbURL string, edit func(*config.Config)) *site {
 	cheapHashes(t)
 	ctx := context.Background()
 	cfg := config.Default()
+	cfg.Returns.LACodes = []string{"891"} // the fixtures' LA: the Returns page has a grid
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -190,6 +191,9 @@ func TestPagesByRole(t *testing.T) {
 			{"/letters/" + st.letter + "/pdf", map[string]int{"admin": 404}},
 			{"/letters/PME-XXXXX-XXXXX/pdf", map[string]int{"viewer": 404, "officer": 404, "practitioner": 404, "admin": 404}},
 			{"/runs", map[string]int{"admin": 404}},
+			{"/returns", map[string]int{"admin": 404}},
+			{"/returns?status=missing", map[string]int{"admin": 404}},
+			{"/returns/9999999", map[string]int{"viewer": 404, "officer": 404, "practitioner": 404, "admin": 404}},
 			{"/upload", map[string]int{"viewer": 404, "admin": 404}},
 			{"/audit", map[string]int{"viewer": 404, "officer": 404}},
 			{"/audit?case=" + st.caseID, map[string]int{"viewer": 404, "officer": 404}},

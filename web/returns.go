@@ -1,0 +1,47 @@
+package web
+
+import (
+	"net/http"
+
+	"pme"
+	"pme/pipeline"
+)
+
+// returnsData is the Returns page: the grid of the workbook's Returns sheet.
+type returnsData struct {
+	Grid     pipeline.ReturnsGrid
+	Statuses []pme.ReturnStatus // the filter's choices, worst first
+}
+
+// returnsPage shows who has returned what (compliance.md): the Returns sheet's grid, the last six
+// periods by return type, worst first; ?status= keeps the schools with that status now.
+func (s *Server) returnsPage(w http.ResponseWriter, r *http.Request, e *pipeline.Env) {
+	g, err := e.ReturnsPage(r.Context(), r.URL.Query().Get("status"))
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.renderAsAt(w, r, e, "returns", &view{Title: "Returns", Nav: "returns", Data: returnsData{Grid: g, Statuses: returnStatuses}})
+}
+
+var returnStatuses = []pme.ReturnStatus{pme.StatusMissing, pme.StatusRejectedOnly, pme.StatusLate,
+	pme.StatusNotDue, pme.StatusNil, pme.StatusReturned}
+
+// schoolReturns shows one school's returns for a period (pme returns --school) and, for those who
+// may see feedback, the files it sent with their feedback to download. The view is audited.
+func (s *Server) schoolReturns(w http.ResponseWriter, r *http.Request, e *pipeline.Env) {
+	u := userOf(r)
+	page, err := e.SchoolReturns(r.Context(), r.URL.Query().Get("period"), r.PathValue("laestab"))
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if !u.Uploads() {
+		page.Files = nil // feedback is for the Information and Systems Team and practitioners
+	}
+	if err := e.AuditView(r.Context(), u.Email, "returns.view", pme.AuditEntry{Detail: "school=" + page.School.LAESTAB}); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.renderAsAt(w, r, e, "returns-school", &view{Title: "Returns: " + page.School.School, Nav: "returns", Data: page})
+}
