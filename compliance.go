@@ -51,14 +51,34 @@ type Receipt struct {
 }
 
 // RejectedFile is a file refused as a whole: it has no return type that can be trusted, and counts
-// for the school its file name's LAESTAB prefix names (LAESTAB, "" when it names none).
+// for the school its file name's LAESTAB prefix names (LAESTAB, "" when it names none) and for
+// every school its readable rows name (Schools): each of them tried, and none has its data in.
 type RejectedFile struct {
-	FileID   int64  `db:"file_id"`
-	LAESTAB  string `db:"-"`
+	FileID  int64    `db:"file_id"`
+	LAESTAB string   `db:"-"`
+	Schools []string `db:"-"` // the LAESTABs the rows read before the file was refused named
+
 	Name     string `db:"name"`
 	Received Date   `db:"received"`
 	Code     string `db:"code"`
 	Message  string `db:"message"`
+}
+
+// CountsFor reports whether the file counts for the school: the one its name gives, or one its
+// readable rows name.
+func (f RejectedFile) CountsFor(laestab string) bool {
+	if laestab == "" {
+		return false
+	}
+	if f.LAESTAB == laestab {
+		return true
+	}
+	for _, s := range f.Schools {
+		if s == laestab {
+			return true
+		}
+	}
+	return false
 }
 
 // ExpectedSchool is a school expected to return: open, in the council's LA codes and type groups,

@@ -152,6 +152,10 @@ func (i Issue) IsError() bool { return i.Severity == SeverityError }
 type FileError struct {
 	Code    string // one of the FILE_* codes
 	Message string // what was wrong and what to send instead
+	// Schools are the LAESTABs that the rows read before the file was refused named (sorted;
+	// none for a file that could not be read at all): the file counts as rejected-only for them
+	// as well as for the school its name gives (compliance.md).
+	Schools []string
 }
 
 func (e *FileError) Error() string { return e.Code + ": " + e.Message }

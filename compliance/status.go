@@ -15,7 +15,7 @@ type Input struct {
 	Periods  []pme.Period // contiguous, oldest first
 	Types    []pme.ReturnType
 	Receipts []pme.Receipt      // accepted sheets; those outside the periods are ignored
-	Rejected []pme.RejectedFile // files refused as a whole, with the school their name gives
+	Rejected []pme.RejectedFile // files refused as a whole, with the schools their name and rows give
 	Today    pme.Date
 	// Since is the first day pme received any return: a period that ended before it counts nothing
 	// (pme was not yet taking returns, so silence then says nothing about the school).
@@ -138,12 +138,26 @@ func Compute(in Input) *Grid {
 		}
 	}
 	for _, f := range in.Rejected {
-		s, p := g.School(f.LAESTAB), g.period(f.Received)
-		if s < 0 || p < 0 {
+		p := g.period(f.Received)
+		if p < 0 {
 			continue
 		}
-		for t := range g.Types {
-			rejected(g.cell(s, p, t), day(f.Received))
+		// The school the file's name gives, and every school its readable rows name: each tried.
+		for i := -1; i < len(f.Schools); i++ {
+			la := f.LAESTAB
+			if i >= 0 {
+				la = f.Schools[i]
+				if la == f.LAESTAB {
+					continue
+				}
+			}
+			s := g.School(la)
+			if s < 0 {
+				continue
+			}
+			for t := range g.Types {
+				rejected(g.cell(s, p, t), day(f.Received))
+			}
 		}
 	}
 	today := day(in.Today)

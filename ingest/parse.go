@@ -76,7 +76,7 @@ func Parse(wb Workbook, opt Options, sink Sink) (Result, error) {
 		}
 		sr, skip, err := p.sheet(wb, info)
 		if err != nil {
-			return res, err
+			return res, p.withNamedSchools(err)
 		}
 		if skip != "" {
 			res.Skipped = append(res.Skipped, SkippedSheet{Name: info.Name, Reason: skip})
@@ -108,13 +108,16 @@ type parser struct {
 
 	records []pme.Record
 	issues  []pme.Issue
+	// named holds the schools the file's rows have named so far: a file refused as a whole counts
+	// as rejected-only for each (compliance.md).
+	named map[string]bool
 }
 
 func newParser(opt Options, sink Sink) *parser {
 	if opt.Today.IsZero() {
 		opt.Today = pme.DateOf(time.Now().UTC())
 	}
-	p := &parser{opt: opt, sink: sink, seed: maphash.MakeSeed(),
+	p := &parser{opt: opt, sink: sink, seed: maphash.MakeSeed(), named: map[string]bool{},
 		records: make([]pme.Record, 0, BatchSize), issues: make([]pme.Issue, 0, BatchSize)}
 	var all []Column
 	types := pme.ReturnTypes
@@ -165,6 +168,7 @@ func (p *parser) sheet(wb Workbook, info SheetInfo) (sr pme.SheetResult, skip st
 	cl := classify(p.schemas, info.Name, num, row)
 	if cl.schema == nil {
 		if p.pupilHeader(row) {
+			p.nameSchools(row, rest)
 			return sr, "", missingColumns(info.Name, cl)
 		}
 		return sr, SkipNoHeader, nil
@@ -215,6 +219,64 @@ var typeNames = map[pme.ReturnType]string{
 	pme.AttendanceMarks:      "attendance marks",
 	pme.AttendanceMarksWide:  "attendance marks (a day a row)",
 	pme.AttendanceSummary:    "attendance summary",
+}
+
+// withNamedSchools gives a file-level error the schools the rows read so far named.
+func (p *parser) withNamedSchools(err error) error {
+	var fe *pme.FileError
+	if len(p.named) == 0 || !errors.As(err, &fe) {
+		return err
+	}
+	fe.Schools = make([]string, 0, len(p.named))
+	for s := range p.named {
+		fe.Schools = append(fe.Schools, s)
+	}
+	slices.Sort(fe.Schools)
+	return err
+}
+
+// nameSchools notes the schools that the rows of a sheet refused for missing columns name in
+// their LAESTAB or URN column (a URN through the school directory; with a directory loaded, only
+// the schools in it), up to the row limit: the school tried, and its data is not in.
+func (p *parser) nameSchools(header []Cell, it RowIter) {
+	la, urn := -1, -1
+	for i, c := range header {
+		switch name, _ := p.common.Match(c.Value); {
+		case name == ColLAESTAB && la < 0:
+			la = i
+		case name == ColURN && urn < 0:
+			urn = i
+		}
+	}
+	if la < 0 && urn < 0 {
+		return
+	}
+	cellAt := func(row []Cell, i int) string {
+		if i < 0 || i >= len(row) {
+			return ""
+		}
+		return row[i].Value
+	}
+	limit := p.opt.Limits.MaxRowsPerSheet
+	for n := 1; it.Next() && (limit <= 0 || n <= limit); n++ {
+		row := it.Row()
+		if s, ok := NormalizeLAESTAB(cellAt(row, la)); ok {
+			if p.schools == nil {
+				p.named[s] = true
+				continue
+			}
+			if _, ok := p.schools.URNForLAESTAB(s); ok {
+				p.named[s] = true
+				continue
+			}
+		}
+		if u, ok := NormalizeURN(cellAt(row, urn)); ok && p.schools != nil {
+			if s, ok := p.schools.LAESTABForURN(u); ok {
+				p.named[s] = true
+			}
+		}
+	}
+	// A read error here changes nothing: the file is refused for its columns either way.
 }
 
 func missingColumns(sheet string, cl classification) error {
@@ -345,6 +407,7 @@ func (p *parser) row(v *validator, st *sheetState, sr *pme.SheetResult, r rowRes
 	}
 	if r.school != "" && r.school != st.lastSchool { // a sheet's rows are mostly one school's, in runs
 		st.schools[r.school] = true
+		p.named[r.school] = true
 		st.lastSchool = r.school
 	}
 	if v.errors > 0 {

@@ -644,3 +644,48 @@ func TestParseWorkbookEndToEnd(t *testing.T) {
 		t.Errorf("issues = %+v, want CODE_LEGACY on Reason 1 at row 4 of Exclusions", sink.issues)
 	}
 }
+
+// TestParseFileErrorNamesSchools: a file refused as a whole carries the schools its readable rows
+// named, for whom it counts as rejected-only (compliance.md).
+func TestParseFileErrorNamesSchools(t *testing.T) {
+	rt := strings.Join(rtHeader, "|")
+	dir := memDirectory{"8912345": "100001", "8912346": "100002"}
+	tests := []struct {
+		name   string
+		opt    Options
+		sheets []memSheet
+		code   string
+		want   []string
+	}{
+		{"missing columns: the LAESTAB column's schools, any form", Options{},
+			[]memSheet{sheet("Data", "LAESTAB|UPN|Surname", "891/2346|x|A", "8912345|y|B", "not a school|z|C", "8912345|w|D")},
+			pme.CodeFileMissingColumns, []string{"8912345", "8912346"}},
+		{"missing columns: a URN through the directory, an unknown school left out", Options{Schools: dir},
+			[]memSheet{sheet("Data", "URN|UPN|Surname|LAESTAB", "100002|x|A|", "|y|B|8919999", "100009|z|C|")},
+			pme.CodeFileMissingColumns, []string{"8912346"}},
+		{"missing columns: no school column, nothing named", Options{FileName: "8912345_rt.csv"},
+			[]memSheet{sheet("Data", "UPN|Surname|Forename", "x|A|B")}, pme.CodeFileMissingColumns, nil},
+		{"too many rows: the schools of the rows read", Options{Limits: Limits{MaxRowsPerSheet: 2}},
+			[]memSheet{sheet("RT", rt, line(rtHeader, rtValid, nil),
+				line(rtHeader, rtValid, map[string]string{"LAESTAB": "8912346", "UPN": testUPN(8)}),
+				line(rtHeader, rtValid, map[string]string{"UPN": testUPN(9)}))},
+			pme.CodeFileTooLarge, []string{"8912345", "8912346"}},
+		{"a good sheet, then one missing columns: both sheets' schools", Options{},
+			[]memSheet{sheet("RT", rt, line(rtHeader, rtValid, nil)), sheet("More", "LAESTAB|UPN|Surname", "8912346|x|A")},
+			pme.CodeFileMissingColumns, []string{"8912345", "8912346"}},
+		{"no return: nothing named", Options{FileName: "8912345_notes.csv"},
+			[]memSheet{sheet("Notes", "How to fill in this return")}, pme.CodeFileNoReturn, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := parseSheets(t, tc.opt, tc.sheets...)
+			var fe *pme.FileError
+			if !errors.As(err, &fe) || fe.Code != tc.code {
+				t.Fatalf("Parse error = %v, want %s", err, tc.code)
+			}
+			if !slices.Equal(fe.Schools, tc.want) {
+				t.Errorf("schools named = %v, want %v", fe.Schools, tc.want)
+			}
+		})
+	}
+}

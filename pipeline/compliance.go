@@ -346,7 +346,7 @@ func (e *Env) Chase(ctx context.Context) (ChaseSummary, error) {
 func rejectedFilesOf(files []pme.RejectedFile, laestab string, per pme.Period) []pme.RejectedFile {
 	var out []pme.RejectedFile
 	for _, f := range files {
-		if f.LAESTAB == laestab && !f.Received.Before(per.Start) && !f.Received.After(per.End) {
+		if f.CountsFor(laestab) && !f.Received.Before(per.Start) && !f.Received.After(per.End) {
 			out = append(out, f)
 		}
 	}

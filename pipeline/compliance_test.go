@@ -135,3 +135,40 @@ func TestComplianceNeedsLACodesAndSchools(t *testing.T) {
 		}
 	})
 }
+
+// TestRejectedFileCountsForTheSchoolsItsRowsName: a file refused as a whole with no LAESTAB in its
+// name, whose readable rows name two schools, is rejected-only for those two (compliance.md), and
+// their chase drafts say what was wrong with it.
+func TestRejectedFileCountsForTheSchoolsItsRowsName(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *Env) {
+		ctx := context.Background()
+		complianceEnv(t, e)
+		// No Hours Per Week: refused as a whole for its columns.
+		trust := writeFile(t, filepath.Join(t.TempDir(), "trust_returns.csv"),
+			"LAESTAB,UPN,Surname,Forename,Date of Birth,Start Date\n"+
+				"891/0004,B801200005001,Smith,Ann,01/02/2014,02/11/2026\n8910005,H801200001001,Jones,Bo,01/02/2014,02/11/2026\n")
+		today := e.Today
+		e.Today = pme.MustDate("2026-11-05")
+		res, err := e.Ingest(ctx, []string{trust})
+		e.Today = today
+		if err != nil || len(res.Files) != 1 || res.Files[0].Status != pme.FileRejected {
+			t.Fatalf("ingest = %+v, %v; want the file rejected", res, err)
+		}
+		sum, err := e.Returns(ctx, "current", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range sum.Schools {
+			want := pme.StatusMissing
+			switch s.LAESTAB {
+			case "8910001":
+				want = pme.StatusReturned
+			case "8910003", "8910004", "8910005":
+				want = pme.StatusRejectedOnly
+			}
+			if got := s.Types["reduced-timetable"].Status; got != want {
+				t.Errorf("%s reduced-timetable = %s, want %s", s.LAESTAB, got, want)
+			}
+		}
+	})
+}

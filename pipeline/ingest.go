@@ -260,7 +260,7 @@ func sheetSummary(sh pme.SheetResult) SheetSummary {
 func (e *Env) rejectFile(ctx context.Context, path string, fs FileSummary, meta store.FileMeta, fe *pme.FileError) (FileSummary, error) {
 	meta.DestPath = e.destination(RejectedDir, meta.Name, meta.SHA256, meta.Received)
 	is := fe.Issue()
-	if err := e.Store.RecordRejectedFile(ctx, meta, is); err != nil {
+	if err := e.Store.RecordRejectedFile(ctx, meta, is, fe.Schools); err != nil {
 		return fs, err
 	}
 	fs.Status = pme.FileRejected

@@ -110,14 +110,16 @@ func (s *Store) sheetSchoolRows(ctx context.Context, sheets []int64) (map[sheetS
 }
 
 // RejectedFiles returns the files refused as a whole received on or after from, with the issue
-// that refused them. LAESTAB is left for the caller, who reads it from the file's name.
+// that refused them and the schools their readable rows named. LAESTAB is left for the caller,
+// who reads it from the file's name.
 func (s *Store) RejectedFiles(ctx context.Context, from pme.Date) ([]pme.RejectedFile, error) {
 	var rows []struct {
 		pme.RejectedFile
 		RunDate pme.Date  `db:"run_date"`
 		At      timestamp `db:"at"`
+		Named   string    `db:"named_schools"`
 	}
-	q := s.db.Rebind(`SELECT f.id AS file_id, f.name, f.run_date, f.received AS at,
+	q := s.db.Rebind(`SELECT f.id AS file_id, f.name, f.run_date, f.received AS at, f.named_schools,
 		COALESCE(i.code, '') AS code, COALESCE(i.message, '') AS message
 		FROM file f LEFT JOIN issue i ON i.file_id = f.id AND i.row_num = 0
 		WHERE f.status = 'rejected' AND ` + sinceClause + ` ORDER BY f.id`)
@@ -131,6 +133,7 @@ func (s *Store) RejectedFiles(ctx context.Context, from pme.Date) ([]pme.Rejecte
 		}
 		f := r.RejectedFile
 		f.Received = fileDay(r.RunDate, r.At)
+		f.Schools = splitSchools(r.Named)
 		out = append(out, f)
 	}
 	return out, nil

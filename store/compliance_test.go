@@ -71,7 +71,13 @@ func TestReceipts(t *testing.T) {
 			recs: []pme.Record{suspension(schoolA, cy, "2026-11-02", 2), suspension(schoolA, zoe, "2026-11-03", 2)}})
 		meta := store.FileMeta{SHA256: shaOf("8016789_returns.xls"), Name: "8016789_returns.xls", Received: time.Now(),
 			RunDate: pme.MustDate("2026-11-20")}
-		if err := s.RecordRejectedFile(ctx, meta, (&pme.FileError{Code: pme.CodeFileFormat, Message: "Send .xlsx."}).Issue()); err != nil {
+		if err := s.RecordRejectedFile(ctx, meta, (&pme.FileError{Code: pme.CodeFileFormat, Message: "Send .xlsx."}).Issue(), nil); err != nil {
+			t.Fatal(err)
+		}
+		// A trust's file refused for its columns, whose rows named two schools.
+		meta = store.FileMeta{SHA256: shaOf("trust.csv"), Name: "trust.csv", Received: time.Now(), RunDate: pme.MustDate("2026-11-21")}
+		if err := s.RecordRejectedFile(ctx, meta, (&pme.FileError{Code: pme.CodeFileMissingColumns, Message: "Add Hours Per Week."}).Issue(),
+			[]string{schoolA, schoolB}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -95,9 +101,12 @@ func TestReceipts(t *testing.T) {
 			t.Fatalf("Receipts =\n%v\nwant\n%v", lines, want)
 		}
 		rej, err := s.RejectedFiles(ctx, pme.MustDate("2026-10-01"))
-		if err != nil || len(rej) != 1 || rej[0].Name != "8016789_returns.xls" || rej[0].Code != pme.CodeFileFormat ||
-			rej[0].Received != pme.MustDate("2026-11-20") {
-			t.Fatalf("RejectedFiles = %+v, %v; want the .xls received 2026-11-20", rej, err)
+		if err != nil || len(rej) != 2 || rej[0].Name != "8016789_returns.xls" || rej[0].Code != pme.CodeFileFormat ||
+			rej[0].Received != pme.MustDate("2026-11-20") || len(rej[0].Schools) != 0 {
+			t.Fatalf("RejectedFiles = %+v, %v; want the .xls received 2026-11-20, then trust.csv", rej, err)
+		}
+		if r := rej[1]; r.Name != "trust.csv" || !reflect.DeepEqual(r.Schools, []string{schoolA, schoolB}) {
+			t.Fatalf("RejectedFiles[1] = %+v, want trust.csv naming %s and %s", r, schoolA, schoolB)
 		}
 		if first, ok, err := s.FirstReceived(ctx); err != nil || !ok || first != pme.MustDate("2026-09-03") {
 			t.Fatalf("FirstReceived = %s, %v, %v; want 2026-09-03", first, ok, err)

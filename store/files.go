@@ -65,13 +65,20 @@ func (s *Store) FindFile(ctx context.Context, sha256 string) (*StoredFile, error
 }
 
 // RecordRejectedFile stores a file rejected as a whole (status rejected) with its FILE_* issue, so
-// that a rerun recognises the file's hash and the feedback can be written again. Nothing else
-// from the file is stored.
-func (s *Store) RecordRejectedFile(ctx context.Context, meta FileMeta, issue pme.Issue) error {
+// that a rerun recognises the file's hash and the feedback can be written again, and the LAESTABs
+// its readable rows named (pme.FileError.Schools), for whom it counts as rejected-only
+// (compliance.md). Nothing else from the file is stored.
+func (s *Store) RecordRejectedFile(ctx context.Context, meta FileMeta, issue pme.Issue, schools []string) error {
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		id, err := insertFile(ctx, tx, meta, pme.FileRejected)
 		if err != nil {
 			return err
+		}
+		if len(schools) > 0 {
+			const q = `UPDATE file SET named_schools = ? WHERE id = ?`
+			if _, err := tx.ExecContext(ctx, tx.Rebind(q), strings.Join(schools, ","), id); err != nil {
+				return err
+			}
 		}
 		const q = `INSERT INTO issue (file_id, sheet, row_num, col, value, code, severity, message)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`

@@ -34,7 +34,7 @@ func TestRecordRejectedFile(t *testing.T) {
 		ctx := context.Background()
 		meta := store.FileMeta{SHA256: shaOf("doc.pdf"), Name: "doc.pdf", Size: 9, Received: received, DestPath: "rejected/doc.pdf"}
 		is := (&pme.FileError{Code: pme.CodeFileFormat, Message: "Send the return as .xlsx or .csv."}).Issue()
-		if err := s.RecordRejectedFile(ctx, meta, is); err != nil {
+		if err := s.RecordRejectedFile(ctx, meta, is, nil); err != nil {
 			t.Fatalf("RecordRejectedFile: %v", err)
 		}
 		f, err := s.FindFile(ctx, meta.SHA256)
@@ -55,7 +55,7 @@ func TestRecordRejectedFile(t *testing.T) {
 		if err != nil || len(sheets) != 0 {
 			t.Fatalf("sheets = %+v, %v; want none", sheets, err)
 		}
-		if err := s.RecordRejectedFile(ctx, meta, is); err == nil {
+		if err := s.RecordRejectedFile(ctx, meta, is, nil); err == nil {
 			t.Fatalf("second RecordRejectedFile of the same hash: err = nil, want a unique violation")
 		}
 	})
