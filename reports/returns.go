@@ -101,6 +101,11 @@ func flaggedReturnsSheet(b *xlBook, r *ReturnsSheet) error {
 	if err := b.table(sh, cols, rows, "No school is expected to return"); err != nil {
 		return err
 	}
+	// Six periods of three types are 20 columns: printed (landscape, the header row on every
+	// page, as table sets), the grid is scaled to one page wide so that a school's row stays whole.
+	if err := b.fitOneWide(sh); err != nil {
+		return err
+	}
 	styles := map[pme.ReturnStatus]int{}
 	for st, c := range returnFills {
 		id, err := b.f.NewStyle(&excelize.Style{

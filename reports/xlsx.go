@@ -217,22 +217,31 @@ func (b *xlBook) columnStyle(c xlColumn) int {
 // oneWide the sheet is scaled to one page wide, as many pages tall as it needs.
 func (b *xlBook) printSetup(sheet string, headerRow int, oneWide bool) error {
 	landscape, a4 := "landscape", 9
-	layout := &excelize.PageLayoutOptions{Orientation: &landscape, Size: &a4}
-	if oneWide {
-		wide, tall, fit := 1, 0, true
-		layout.FitToWidth, layout.FitToHeight = &wide, &tall
-		if err := b.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
-			return fmt.Errorf("set %s page layout: %w", sheet, err)
-		}
-	}
-	if err := b.f.SetPageLayout(sheet, layout); err != nil {
+	if err := b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, Size: &a4}); err != nil {
 		return fmt.Errorf("set %s page layout: %w", sheet, err)
+	}
+	if oneWide {
+		if err := b.fitOneWide(sheet); err != nil {
+			return err
+		}
 	}
 	rows := fmt.Sprintf("$%d:$%d", headerRow, headerRow)
 	if err := b.f.SetDefinedName(&excelize.DefinedName{
 		Name: "_xlnm.Print_Titles", RefersTo: "'" + sheet + "'!" + rows, Scope: sheet,
 	}); err != nil {
 		return fmt.Errorf("set %s print titles: %w", sheet, err)
+	}
+	return nil
+}
+
+// fitOneWide scales a sheet's print to one page wide, as many pages tall as it needs.
+func (b *xlBook) fitOneWide(sheet string) error {
+	wide, tall, fit := 1, 0, true
+	if err := b.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return fmt.Errorf("set %s page layout: %w", sheet, err)
+	}
+	if err := b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+		return fmt.Errorf("set %s page layout: %w", sheet, err)
 	}
 	return nil
 }
