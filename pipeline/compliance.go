@@ -565,13 +565,19 @@ func ReturnsSheetOf(c *Compliance) *reports.ReturnsSheet {
 	}
 	for _, s := range g.WorstFirst(from) {
 		row := reports.ReturnsRow{LAESTAB: g.Schools[s].LAESTAB, School: g.Schools[s].Name}
+		expected := false
 		for p := from; p < len(g.Periods); p++ {
 			for t := range g.Types {
 				cell := g.Cell(s, p, t)
+				expected = expected || cell.Status != ""
 				row.Cells = append(row.Cells, reports.ReturnsCell{Status: cell.Status, Received: cell.Received})
 			}
 		}
-		rs.Rows = append(rs.Rows, row)
+		// A school expected in none of the periods shown (closed before them, or opening after)
+		// has no row: a blank row would read as a school with nothing to say.
+		if expected {
+			rs.Rows = append(rs.Rows, row)
+		}
 	}
 	return rs
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"pme"
+	"pme/reports"
 	"pme/reports/drafttest"
 )
 
@@ -24,7 +25,9 @@ func complianceEnv(t *testing.T, e *Env) {
 	}
 	schools := []pme.School{school("8910001", "Alpha Academy"), school("8910002", "Beta Academy\r\nBcc: spy@evil.example"),
 		school("8910003", "Gamma Academy"), school("8910004", "Delta Academy"), school("8910005", "Epsilon Academy"),
-		{URN: "100099", LAESTAB: "9990001", Name: "Elsewhere", Status: "Open", TypeGroup: "Academies"}}
+		{URN: "100099", LAESTAB: "9990001", Name: "Elsewhere", Status: "Open", TypeGroup: "Academies"},
+		{URN: "100098", LAESTAB: "8910098", Name: "Closed Long Ago", Status: "Closed", TypeGroup: "Academies",
+			OpenDate: pme.MustDate("2010-09-01"), CloseDate: pme.MustDate("2024-08-31")}}
 	if err := e.Store.ReplaceSchools(ctx, schools); err != nil {
 		t.Fatal(err)
 	}
@@ -169,6 +172,33 @@ func TestRejectedFileCountsForTheSchoolsItsRowsName(t *testing.T) {
 			if got := s.Types["reduced-timetable"].Status; got != want {
 				t.Errorf("%s reduced-timetable = %s, want %s", s.LAESTAB, got, want)
 			}
+		}
+	})
+}
+
+// TestReportReturnsSheet: the flagged-case report's Returns rows are the expected schools worst
+// first; a school expected in none of the periods shown (closed in 2024) has no row.
+func TestReportReturnsSheet(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *Env) {
+		ctx := context.Background()
+		complianceEnv(t, e)
+		var r reports.FlaggedReport
+		if err := e.reportCompliance(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Returns == nil || len(r.Returns.Periods) != SheetPeriods {
+			t.Fatalf("Returns = %+v, want %d periods", r.Returns, SheetPeriods)
+		}
+		var order []string
+		for _, row := range r.Returns.Rows {
+			order = append(order, row.LAESTAB)
+			if len(row.Cells) != SheetPeriods*len(r.Returns.Types) {
+				t.Errorf("%s has %d cells, want %d", row.LAESTAB, len(row.Cells), SheetPeriods*len(r.Returns.Types))
+			}
+		}
+		want := "8910002,8910004,8910005,8910003,8910001"
+		if got := strings.Join(order, ","); got != want {
+			t.Errorf("Returns rows = %s, want %s (worst first, no row for the school closed in 2024)", got, want)
 		}
 	})
 }

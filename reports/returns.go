@@ -71,19 +71,27 @@ func ReturnsCountLine(counts map[pme.ReturnStatus]int) string {
 	return strings.Join(parts, ", ")
 }
 
+// The Returns grid is 2 + 18 columns (six periods of three types): set in 9 point, each status
+// over its date in a narrow column, and printed one page wide, it stays readable on A4 landscape.
+const (
+	returnsFontSize  = 9
+	returnsLinePt    = 12.0 // points per line of 9 point text
+	returnsGridWidth = 12   // a status column, in characters: "rejected-only" and "due 07/10/2026" fit
+)
+
 func flaggedReturnsSheet(b *xlBook, r *ReturnsSheet) error {
 	const sh = "Returns"
 	if err := b.addSheet(sh); err != nil {
 		return err
 	}
-	cols := []xlColumn{{name: "LAESTAB", width: 10}, {name: "School", width: 32, wrap: true}}
+	cols := []xlColumn{{name: "LAESTAB", width: 8}, {name: "School", width: 26, wrap: true}}
 	for _, p := range r.Periods {
 		for _, t := range r.Types {
-			name := p.ID + " " + returnTypeShort[t]
+			name := p.ID + "\n" + returnTypeShort[t]
 			if !p.Due.IsZero() {
-				name += " (due " + p.Due.UK() + ")"
+				name += "\ndue " + p.Due.UK()
 			}
-			cols = append(cols, xlColumn{name: name, width: 17, wrap: true})
+			cols = append(cols, xlColumn{name: name, width: returnsGridWidth, wrap: true})
 		}
 	}
 	rows := make([][]any, len(r.Rows))
@@ -92,7 +100,7 @@ func flaggedReturnsSheet(b *xlBook, r *ReturnsSheet) error {
 		for _, c := range row.Cells {
 			text := string(c.Status)
 			if !c.Received.IsZero() {
-				text += " " + c.Received.UK()
+				text += "\n" + c.Received.UK()
 			}
 			cells = append(cells, text)
 		}
@@ -101,15 +109,13 @@ func flaggedReturnsSheet(b *xlBook, r *ReturnsSheet) error {
 	if err := b.table(sh, cols, rows, "No school is expected to return"); err != nil {
 		return err
 	}
-	// Six periods of three types are 20 columns: printed (landscape, the header row on every
-	// page, as table sets), the grid is scaled to one page wide so that a school's row stays whole.
-	if err := b.fitOneWide(sh); err != nil {
+	if err := returnsLayout(b, sh, len(cols), len(rows)); err != nil {
 		return err
 	}
 	styles := map[pme.ReturnStatus]int{}
 	for st, c := range returnFills {
 		id, err := b.f.NewStyle(&excelize.Style{
-			Font:      &excelize.Font{Color: c[1]},
+			Font:      &excelize.Font{Color: c[1], Size: returnsFontSize},
 			Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c[0]}},
 			Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"},
 			Border:    []excelize.Border{{Type: "left", Color: "FFFFFF", Style: 1}, {Type: "bottom", Color: "FFFFFF", Style: 1}},
@@ -129,6 +135,62 @@ func flaggedReturnsSheet(b *xlBook, r *ReturnsSheet) error {
 		}
 	}
 	return nil
+}
+
+// returnsLayout sets the Returns sheet in 9 point with rows tall enough for a status over its date
+// (Excel and LibreOffice do not grow a row for wrapped text written by a program), keeps LAESTAB and
+// school in view when scrolling right, and prints it landscape, one page wide, in narrow margins,
+// the header row on every page (set by table).
+func returnsLayout(b *xlBook, sh string, ncols, nrows int) error {
+	small := func(s excelize.Style) (int, error) {
+		if s.Font == nil {
+			s.Font = &excelize.Font{}
+		}
+		f := *s.Font
+		f.Size = returnsFontSize
+		s.Font = &f
+		return b.f.NewStyle(&s)
+	}
+	header, err := small(excelize.Style{
+		Font:      &excelize.Font{Bold: true},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
+		Border:    []excelize.Border{{Type: "bottom", Color: "8EA9DB", Style: 1}},
+		Alignment: &excelize.Alignment{Vertical: "top", WrapText: true},
+	})
+	if err != nil {
+		return fmt.Errorf("add Returns styles: %w", err)
+	}
+	body, err := small(excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
+	if err != nil {
+		return fmt.Errorf("add Returns styles: %w", err)
+	}
+	if err := b.style(sh, 1, 1, ncols, 1, header); err != nil {
+		return err
+	}
+	if err := b.f.SetRowHeight(sh, 1, 4*returnsLinePt+4); err != nil {
+		return fmt.Errorf("size Returns header: %w", err)
+	}
+	if nrows > 0 {
+		if err := b.style(sh, 1, 2, ncols, nrows+1, body); err != nil {
+			return err
+		}
+		for row := 2; row <= nrows+1; row++ {
+			if err := b.f.SetRowHeight(sh, row, 2*returnsLinePt+3); err != nil {
+				return fmt.Errorf("size Returns row %d: %w", row, err)
+			}
+		}
+	}
+	if err := b.f.SetPanes(sh, &excelize.Panes{
+		Freeze: true, XSplit: 2, YSplit: 1, TopLeftCell: "C2", ActivePane: "bottomRight",
+		Selection: []excelize.Selection{{SQRef: "C2", ActiveCell: "C2", Pane: "bottomRight"}},
+	}); err != nil {
+		return fmt.Errorf("freeze Returns: %w", err)
+	}
+	narrow, tb := 0.25, 0.5
+	if err := b.f.SetPageMargins(sh, &excelize.PageLayoutMarginsOptions{Left: &narrow, Right: &narrow, Top: &tb, Bottom: &tb}); err != nil {
+		return fmt.Errorf("set Returns margins: %w", err)
+	}
+	return b.fitOneWide(sh)
 }
 
 var notReturningColumns = []xlColumn{

@@ -51,13 +51,13 @@ func TestFlaggedReportReturnsSheet(t *testing.T) {
 	if got := strings.Join(f.GetSheetList(), ","); !strings.Contains(got, "Returns,Schools not returning") {
 		t.Fatalf("sheets = %s, want Returns and Schools not returning", got)
 	}
-	checkTable(t, f, "Returns", []string{"LAESTAB", "School", "2026-10 RT (due 07/10/2026)", "2026-10 AP (due 07/10/2026)",
-		"2026-10 Suspensions (due 07/10/2026)", "2026-11 RT (due 06/11/2026)", "2026-11 AP (due 06/11/2026)",
-		"2026-11 Suspensions (due 06/11/2026)"})
+	checkTable(t, f, "Returns", []string{"LAESTAB", "School", "2026-10\nRT\ndue 07/10/2026", "2026-10\nAP\ndue 07/10/2026",
+		"2026-10\nSuspensions\ndue 07/10/2026", "2026-11\nRT\ndue 06/11/2026", "2026-11\nAP\ndue 06/11/2026",
+		"2026-11\nSuspensions\ndue 06/11/2026"})
 	checkTextCell(t, f, "Returns", "B3", "'=Rejected School")
 	for _, c := range []struct{ cell, text, fill string }{
-		{"C2", "missing", "FFC7CE"}, {"F3", "rejected-only 04/11/2026", "F8CBAD"}, {"F4", "late 12/11/2026", "FFEB9C"},
-		{"F5", "nil 02/11/2026", "C6EFCE"}, {"C5", "returned 03/10/2026", "C6EFCE"}, {"F6", "not-due", "EDEDED"}, {"C6", "", ""},
+		{"C2", "missing", "FFC7CE"}, {"F3", "rejected-only\n04/11/2026", "F8CBAD"}, {"F4", "late\n12/11/2026", "FFEB9C"},
+		{"F5", "nil\n02/11/2026", "C6EFCE"}, {"C5", "returned\n03/10/2026", "C6EFCE"}, {"F6", "not-due", "EDEDED"}, {"C6", "", ""},
 	} {
 		if got, _ := f.GetCellValue("Returns", c.cell); got != c.text {
 			t.Errorf("Returns!%s = %q, want %q", c.cell, got, c.text)
@@ -81,6 +81,12 @@ func TestFlaggedReportReturnsSheet(t *testing.T) {
 	if layout.Orientation == nil || *layout.Orientation != "landscape" || layout.FitToWidth == nil || *layout.FitToWidth != 1 ||
 		layout.FitToHeight == nil || *layout.FitToHeight != 0 {
 		t.Errorf("Returns page layout = %+v, want landscape, one page wide", layout)
+	}
+	if h, _ := f.GetRowHeight("Returns", 2); h < 24 {
+		t.Errorf("Returns row 2 is %.1f points tall, want room for a status over its date", h)
+	}
+	if panes, _ := f.GetPanes("Returns"); panes.TopLeftCell != "C2" {
+		t.Errorf("Returns frozen at %s, want C2 (LAESTAB and school stay in view)", panes.TopLeftCell)
 	}
 	props, err := f.GetSheetProps("Returns")
 	if err != nil || props.FitToPage == nil || !*props.FitToPage {
