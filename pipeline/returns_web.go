@@ -118,7 +118,7 @@ func (e *Env) SchoolReturns(ctx context.Context, period, laestab string) (School
 		}
 	}
 	for _, f := range c.Rejected {
-		if f.LAESTAB == laestab && !slices.Contains(ids, f.FileID) {
+		if f.CountsFor(laestab) && !slices.Contains(ids, f.FileID) {
 			ids = append(ids, f.FileID)
 		}
 	}

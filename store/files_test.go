@@ -93,7 +93,7 @@ func TestFilesByID(t *testing.T) {
 		ingestFile(t, s, "known.csv", sheet{typ: pme.Suspensions, recs: []pme.Record{suspension(schoolA, ada, "2026-01-10", 2)}})
 		meta := store.FileMeta{SHA256: shaOf("doc.pdf"), Name: "doc.pdf", Size: 9, Received: received.Add(time.Hour), DestPath: "rejected/doc.pdf",
 			RunDate: pme.MustDate("2026-01-12")}
-		if err := s.RecordRejectedFile(ctx, meta, (&pme.FileError{Code: pme.CodeFileFormat, Message: "Send .xlsx or .csv."}).Issue()); err != nil {
+		if err := s.RecordRejectedFile(ctx, meta, (&pme.FileError{Code: pme.CodeFileFormat, Message: "Send .xlsx or .csv."}).Issue(), nil); err != nil {
 			t.Fatal(err)
 		}
 		known, _ := s.FindFile(ctx, shaOf("known.csv"))
