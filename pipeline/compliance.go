@@ -483,6 +483,9 @@ func (e *Env) feedbackDraft(fs *FileSummary, files []string, received time.Time)
 	if school == "" {
 		school, _ = ingest.FileNameLAESTAB(fs.File)
 	}
+	if school == "" && len(fs.named) == 1 {
+		school = fs.named[0] // a refused file whose rows name one school: it is that school's
+	}
 	to, problem := "", "the school is not known from the file"
 	if school != "" && e.emails != nil {
 		to, problem = e.emails.lookup(pme.ExpectedSchool{LAESTAB: school})

@@ -150,12 +150,23 @@ func TestRejectedFileCountsForTheSchoolsItsRowsName(t *testing.T) {
 		trust := writeFile(t, filepath.Join(t.TempDir(), "trust_returns.csv"),
 			"LAESTAB,UPN,Surname,Forename,Date of Birth,Start Date\n"+
 				"891/0004,B801200005001,Smith,Ann,01/02/2014,02/11/2026\n8910005,H801200001001,Jones,Bo,01/02/2014,02/11/2026\n")
+		beta := writeFile(t, filepath.Join(t.TempDir(), "beta.csv"),
+			"LAESTAB,UPN,Surname,Forename,Date of Birth,Start Date\n8910002,B801200005001,Smith,Ann,01/02/2014,02/11/2026\n")
 		today := e.Today
 		e.Today = pme.MustDate("2026-11-05")
-		res, err := e.Ingest(ctx, []string{trust})
+		res, err := e.Ingest(ctx, []string{trust, beta})
 		e.Today = today
-		if err != nil || len(res.Files) != 1 || res.Files[0].Status != pme.FileRejected {
-			t.Fatalf("ingest = %+v, %v; want the file rejected", res, err)
+		if err != nil || len(res.Files) != 2 || res.Files[0].Status != pme.FileRejected || res.Files[1].Status != pme.FileRejected {
+			t.Fatalf("ingest = %+v, %v; want both files rejected", res, err)
+		}
+		// The feedback goes to the one school a refused file's rows name; a file naming two has
+		// no one recipient.
+		fb := drafttest.Read(t, e.Path(OutDir, "feedback", "beta.csv.feedback.eml"))
+		if to, err := fb.Header.AddressList("To"); err != nil || len(to) != 1 || to[0].Address != "head@beta.example.org" {
+			t.Errorf("beta.csv feedback To = %v, %v; want head@beta.example.org", to, err)
+		}
+		if fb := drafttest.Read(t, e.Path(OutDir, "feedback", "trust_returns.csv.feedback.eml")); fb.Header.Get("To") != "" {
+			t.Errorf("trust_returns.csv feedback To = %q, want none (its rows name two schools)", fb.Header.Get("To"))
 		}
 		sum, err := e.Returns(ctx, "current", "")
 		if err != nil {
@@ -166,7 +177,7 @@ func TestRejectedFileCountsForTheSchoolsItsRowsName(t *testing.T) {
 			switch s.LAESTAB {
 			case "8910001":
 				want = pme.StatusReturned
-			case "8910003", "8910004", "8910005":
+			case "8910002", "8910003", "8910004", "8910005":
 				want = pme.StatusRejectedOnly
 			}
 			if got := s.Types["reduced-timetable"].Status; got != want {

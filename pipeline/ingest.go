@@ -35,6 +35,9 @@ type FileSummary struct {
 	Moved    string         `json:"moved_to,omitempty"`       // where the file now is, relative to the data folder
 	Feedback []string       `json:"feedback,omitempty"`       // the feedback report for the school
 	Note     string         `json:"note,omitempty"`
+	// named are the schools a file refused as a whole named in its readable rows: its feedback
+	// goes to the one school they name when its file name gives none.
+	named []string
 }
 
 // SheetSummary is one sheet's outcome.
@@ -265,6 +268,7 @@ func (e *Env) rejectFile(ctx context.Context, path string, fs FileSummary, meta 
 	}
 	fs.Status = pme.FileRejected
 	fs.Issues = []pme.Issue{is}
+	fs.named = fe.Schools
 	e.log().Info("return rejected", "file_sha", meta.SHA256[:12], "code", fe.Code)
 	return fs, e.finish(path, &fs, meta.DestPath, meta.Received)
 }
