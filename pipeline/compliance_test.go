@@ -184,6 +184,29 @@ func TestRejectedFileCountsForTheSchoolsItsRowsName(t *testing.T) {
 				t.Errorf("%s reduced-timetable = %s, want %s", s.LAESTAB, got, want)
 			}
 		}
+		// The web's school page lists the file among the school's files, and the chase says
+		// what was wrong with it.
+		page, err := e.SchoolReturns(ctx, "current", "8910004")
+		if err != nil || len(page.Files) != 1 || page.Files[0].Name != "trust_returns.csv" {
+			t.Fatalf("SchoolReturns(8910004) files = %+v, %v; want trust_returns.csv", page.Files, err)
+		}
+		ch, err := e.Chase(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, d := range ch.Drafts {
+			if d.LAESTAB != "8910002" {
+				continue
+			}
+			found = true
+			if body := drafttest.Read(t, e.Path(d.File)).Body; !strings.Contains(body, "beta.csv (received 5 November 2026)") {
+				t.Errorf("8910002's chase does not name beta.csv:\n%s", body)
+			}
+		}
+		if !found {
+			t.Errorf("chase drafts = %+v, want one for 8910002 (rejected-only)", ch.Drafts)
+		}
 	})
 }
 
