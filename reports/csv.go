@@ -18,13 +18,37 @@ import (
 // writeCSV writes rows to path as UTF-8 CSV with a byte-order mark (so that Excel shows accents and
 // other scripts), CRLF line ends, 0600 and atomically. With no rows it writes the header alone.
 func writeCSV[T any](path string, rows []T) error {
+	return writeCSVFunc(path, len(rows), func(i int) T { return rows[i] })
+}
+
+// csvChunk is how many rows writeCSVFunc hands gocsv at a time: a feedback CSV of a million
+// issues is written through one small slice rather than a million-row copy.
+const csvChunk = 1024
+
+// writeCSVFunc is writeCSV for n rows made one at a time by row(i).
+func writeCSVFunc[T any](path string, n int, row func(int) T) error {
 	return WriteFileAtomic(path, func(w io.Writer) error {
 		if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 			return err
 		}
 		cw := csv.NewWriter(w)
 		cw.UseCRLF = true
-		return gocsv.MarshalCSV(rows, gocsv.NewSafeCSVWriter(cw))
+		out := gocsv.NewSafeCSVWriter(cw)
+		chunk := make([]T, 0, min(n, csvChunk))
+		for start := 0; start == 0 || start < n; start += csvChunk {
+			chunk = chunk[:0]
+			for i := start; i < min(n, start+csvChunk); i++ {
+				chunk = append(chunk, row(i))
+			}
+			marshal := gocsv.MarshalCSVWithoutHeaders
+			if start == 0 {
+				marshal = gocsv.MarshalCSV // the header, then the first rows
+			}
+			if err := marshal(chunk, out); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

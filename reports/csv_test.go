@@ -1,11 +1,17 @@
 package reports
 
 import (
+	"bytes"
+	"encoding/csv"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/gocarina/gocsv"
+
+	"pme"
 )
 
 // TestCSVHeadersAreTheSheetColumns checks that each CSV struct's tags are, in order, the columns
@@ -54,5 +60,36 @@ func TestCSVCells(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%s: MarshalCSV = %q, %v, want %q", tc.name, got, err, tc.want)
 		}
+	}
+}
+
+// TestFeedbackCSVChunks: a CSV longer than one chunk is the bytes encoding/csv writes for the same
+// cells (SafeCell on each, as before gocsv), with one header.
+func TestFeedbackCSVChunks(t *testing.T) {
+	var issues []pme.Issue
+	for i := 0; i < 2*csvChunk+7; i++ {
+		issues = append(issues, pme.Issue{Sheet: "Suspensions", Row: i + 2, Column: "Sessions", Value: "-" + strconv.Itoa(i),
+			Code: pme.CodeNumberInvalid, Severity: pme.SeverityError, Message: "Sessions must be a whole number, \"1\" to 90."})
+	}
+	paths, err := WriteFeedback(t.TempDir(), Feedback{File: "big.csv", Status: pme.FilePartial, Issues: issues})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(paths[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	want.WriteString("\ufeff")
+	cw := csv.NewWriter(&want)
+	cw.UseCRLF = true
+	cw.Write(xlColumnNames(feedbackColumns))
+	for _, is := range issues {
+		cw.Write([]string{SafeCell(is.Sheet), strconv.Itoa(is.Row), SafeCell(is.Column), SafeCell(is.Value),
+			SafeCell(is.Severity), SafeCell(is.Code), SafeCell(is.Message)})
+	}
+	cw.Flush()
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("feedback CSV of %d issues differs from encoding/csv's bytes (%d bytes, want %d)", len(issues), len(got), want.Len())
 	}
 }

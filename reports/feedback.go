@@ -59,7 +59,8 @@ func WriteFeedback(dir string, fb Feedback) ([]string, error) {
 	if err := writeFeedbackBook(paths[0], fb, issues); err != nil {
 		return nil, fmt.Errorf("write feedback for %s: %w", name, err)
 	}
-	if err := writeCSV(paths[1], feedbackLines(issues)); err != nil {
+	line := func(i int) feedbackLine { return newFeedbackLine(issues[i]) }
+	if err := writeCSVFunc(paths[1], len(issues), line); err != nil {
 		return nil, fmt.Errorf("write feedback for %s: %w", name, err)
 	}
 	return paths, nil
@@ -113,13 +114,9 @@ type feedbackLine struct {
 	Message  SafeText  `csv:"Message"`
 }
 
-func feedbackLines(issues []pme.Issue) []feedbackLine {
-	out := make([]feedbackLine, len(issues))
-	for i, is := range issues {
-		out[i] = feedbackLine{SafeText(is.Sheet), csvRowNum(is.Row), SafeText(is.Column), SafeText(is.Value),
-			SafeText(is.Severity), SafeText(is.Code), SafeText(is.Message)}
-	}
-	return out
+func newFeedbackLine(is pme.Issue) feedbackLine {
+	return feedbackLine{SafeText(is.Sheet), csvRowNum(is.Row), SafeText(is.Column), SafeText(is.Value),
+		SafeText(is.Severity), SafeText(is.Code), SafeText(is.Message)}
 }
 
 // feedbackSheetLimit caps the Issues sheet: a million-row file with an error on every row would
