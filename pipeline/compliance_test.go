@@ -236,3 +236,34 @@ func TestReportReturnsSheet(t *testing.T) {
 		}
 	})
 }
+
+// TestSheetForTwoSchoolsOneAllRejected: in one sheet for two schools, the school whose every row
+// was rejected is rejected-only, not a nil return.
+func TestSheetForTwoSchoolsOneAllRejected(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *Env) {
+		ctx := context.Background()
+		complianceEnv(t, e)
+		trust := writeFile(t, filepath.Join(t.TempDir(), "trust_rt.csv"),
+			"LAESTAB,UPN,Surname,Forename,Date of Birth,Start Date,Planned End Date,Hours Per Week\n"+
+				"8910004,B801200005001,Smith,Ann,01/02/2014,02/11/2026,18/12/2026,15\n"+
+				"8910005,A801200005001,Jones,Bo,01/02/2014,02/11/2026,18/12/2026,15\n") // a wrong check letter
+		today := e.Today
+		e.Today = pme.MustDate("2026-11-05")
+		res, err := e.Ingest(ctx, []string{trust})
+		e.Today = today
+		if err != nil || len(res.Files) != 1 || res.Files[0].Status != pme.FilePartial {
+			t.Fatalf("ingest = %+v, %v; want the file partly accepted", res, err)
+		}
+		sum, err := e.Returns(ctx, "current", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]pme.ReturnStatus{}
+		for _, s := range sum.Schools {
+			got[s.LAESTAB] = s.Types["reduced-timetable"].Status
+		}
+		if got["8910004"] != pme.StatusReturned || got["8910005"] != pme.StatusRejectedOnly {
+			t.Errorf("reduced-timetable: 8910004 %s, 8910005 %s; want returned and rejected-only", got["8910004"], got["8910005"])
+		}
+	})
+}

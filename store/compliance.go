@@ -28,12 +28,14 @@ const sinceClause = `(f.run_date >= ? OR (f.run_date IS NULL AND f.received >= ?
 
 // Receipts returns every accepted sheet (of files accepted or partly accepted) received on or after
 // from, once for each school it speaks for. A sheet of one school carries its own counts; a sheet
-// of several counts, for each, the rows stored for that school (none: a nil return for it).
+// of several counts, for each, the rows stored for that school (none: a nil return for it, or,
+// when the sheet rejected rows, a school whose every row was rejected).
 // Duplicate files are never stored, so they never count twice.
 func (s *Store) Receipts(ctx context.Context, from pme.Date) ([]pme.Receipt, error) {
 	var rows []struct {
 		SheetID    int64     `db:"id"`
 		FileID     int64     `db:"file_id"`
+		Rejected   int       `db:"rejected"`
 		School     string    `db:"school"`
 		Schools    string    `db:"schools"`
 		ReturnType string    `db:"return_type"`
@@ -43,7 +45,7 @@ func (s *Store) Receipts(ctx context.Context, from pme.Date) ([]pme.Receipt, err
 		Accepted   int       `db:"accepted"`
 	}
 	q := s.db.Rebind(`SELECT fs.id, fs.file_id, fs.school, fs.schools, fs.return_type, f.run_date, f.received,
-		fs.rows, fs.accepted
+		fs.rows, fs.accepted, fs.rejected
 		FROM file_sheet fs JOIN file f ON f.id = fs.file_id
 		WHERE f.status IN ('accepted', 'partial') AND ` + sinceClause + ` ORDER BY fs.id`)
 	if err := s.db.SelectContext(ctx, &rows, q, from, timestamp(from.Time())); err != nil {
@@ -70,6 +72,12 @@ func (s *Store) Receipts(ctx context.Context, from pme.Date) ([]pme.Receipt, err
 		for _, la := range splitSchools(r.Schools) {
 			n := perSchool[sheetSchool{r.SheetID, la}]
 			base.LAESTAB, base.Rows, base.Accepted = la, n, n
+			if n == 0 && r.Rejected > 0 {
+				// The sheet names a school only when a row of it does: a school named with none of
+				// its rows stored had every row rejected (and is not a nil return). How many of the
+				// sheet's rejected rows were its own is not kept; any number above 0 says so.
+				base.Rows = r.Rejected
+			}
 			out = append(out, base)
 		}
 	}

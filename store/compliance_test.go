@@ -69,6 +69,10 @@ func TestReceipts(t *testing.T) {
 		// One sheet for two schools: each counts its own rows; schoolB has none, a nil return.
 		receiveFile(t, s, "la-wide.csv", "2026-11-12", sheet{typ: pme.Suspensions, schools: []string{schoolA, schoolB},
 			recs: []pme.Record{suspension(schoolA, cy, "2026-11-02", 2), suspension(schoolA, zoe, "2026-11-03", 2)}})
+		// One reduced-timetable sheet for two schools: schoolB's only row was rejected, so it has
+		// rows and none accepted (rejected-only), not a nil return.
+		receiveFile(t, s, "trust-rt.csv", "2026-11-13", sheet{typ: pme.ReducedTimetable, schools: []string{schoolA, schoolB},
+			recs: []pme.Record{timetable(schoolA, ada, "2026-09-01", 10)}, rejected: map[string][]pme.PupilKey{schoolB: {bo.key()}}})
 		meta := store.FileMeta{SHA256: shaOf("8016789_returns.xls"), Name: "8016789_returns.xls", Received: time.Now(),
 			RunDate: pme.MustDate("2026-11-20")}
 		if err := s.RecordRejectedFile(ctx, meta, (&pme.FileError{Code: pme.CodeFileFormat, Message: "Send .xlsx."}).Issue(), nil); err != nil {
@@ -93,8 +97,10 @@ func TestReceipts(t *testing.T) {
 		want := []string{
 			"8012345 alternative-provision 2026-11-03 0/0",
 			"8012345 reduced-timetable 2026-11-03 1/1",
+			"8012345 reduced-timetable 2026-11-13 1/1",
 			"8012345 suspensions 2026-11-03 0/1",
 			"8012345 suspensions 2026-11-12 2/2",
+			"8016789 reduced-timetable 2026-11-13 0/1",
 			"8016789 suspensions 2026-11-12 0/0",
 		}
 		if !reflect.DeepEqual(lines, want) {
@@ -112,7 +118,7 @@ func TestReceipts(t *testing.T) {
 			t.Fatalf("FirstReceived = %s, %v, %v; want 2026-09-03", first, ok, err)
 		}
 		last, err := s.LastReceived(ctx)
-		if err != nil || last[schoolA] != pme.MustDate("2026-11-12") || last[schoolB] != pme.MustDate("2026-11-12") {
+		if err != nil || last[schoolA] != pme.MustDate("2026-11-13") || last[schoolB] != pme.MustDate("2026-11-13") {
 			t.Fatalf("LastReceived = %v, %v", last, err)
 		}
 		kids, err := s.ChildrenOnLists(ctx)
