@@ -34,6 +34,10 @@ type pgWriter struct {
 	newPupils []*pupilState
 	bulkTried bool     // startBulk has been tried
 	bulk      *pgIndex // suspension's key, dropped while the file loads (see startBulk)
+	// eventIDs numbers the events copied while suspension's key is dropped (see startBulk);
+	// eventIDBuf is a batch's ids, reused.
+	eventIDs   eventNumbers
+	eventIDBuf []int64
 	// pupilBulk is pupil's UPN key, dropped while a first load loads (see startPupilBulk), and
 	// bulkLookups the lookups made without it.
 	pupilBulk      *pgIndex

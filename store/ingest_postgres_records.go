@@ -59,25 +59,43 @@ func (w *pgWriter) emptyStage(stage string, arrays []any) error {
 
 func (w *pgWriter) writeRecords(t pme.ReturnType, recs []pendingRecord, ids []int64) error {
 	if t != pme.Suspensions {
-		return w.insertRecords(t, recordSet{w.ft, recs, ids, func(i int) bool { return recs[i].rec.Type == t }})
+		return w.insertRecords(t, recordSet{w.ft, recs, ids, func(i int) bool { return recs[i].rec.Type == t }, nil})
 	}
 	return w.upsertSuspensions(recs, ids)
 }
 
 // recordSet is the records of a batch to write: recs[i], whose pupil is ids[i], when take(i).
+// With eventIDs, the records are events numbered by the file (see eventNumbers): recs[i]'s id is
+// eventIDs[i].
 type recordSet struct {
-	ft   *FileTx
-	recs []pendingRecord
-	ids  []int64
-	take func(i int) bool
+	ft       *FileTx
+	recs     []pendingRecord
+	ids      []int64
+	take     func(i int) bool
+	eventIDs []int64
 }
+
+// columns returns the columns of the records' values.
+func (r recordSet) columns(t pme.ReturnType) []string {
+	if r.eventIDs != nil {
+		return eventColumnsWithID
+	}
+	return recordColumns[t]
+}
+
+var eventColumnsWithID = append(recordColumns[pme.Suspensions][:len(recordColumns[pme.Suspensions]):len(recordColumns[pme.Suspensions])], "id")
 
 // values returns record i's values, or nil when it is not taken.
 func (r recordSet) values(i int) []any {
 	if !r.take(i) {
 		return nil
 	}
-	return recordArgs(r.ft, &r.recs[i], r.ids[i])
+	args := recordArgs(r.ft, &r.recs[i], r.ids[i])
+	if r.eventIDs != nil {
+		args = append(args, r.eventIDs[i])
+		r.ft.args = args
+	}
+	return args
 }
 
 // line appends record i's line of COPY text, or nothing when it is not taken.
@@ -85,7 +103,12 @@ func (r recordSet) line(b []byte, i int) ([]byte, error) {
 	if !r.take(i) {
 		return b, nil
 	}
-	return appendRecordLine(b, r.ft, &r.recs[i], r.ids[i]), nil
+	b = appendRecordLine(b, r.ft, &r.recs[i], r.ids[i])
+	if r.eventIDs != nil {
+		b[len(b)-1] = '\t' // the line's newline
+		b = append(strconv.AppendInt(b, r.eventIDs[i], 10), '\n')
+	}
+	return b, nil
 }
 
 // insertRecords writes new records of type t. A small batch's new pupils, and the retiring of its
@@ -94,7 +117,7 @@ func (r recordSet) line(b []byte, i int) ([]byte, error) {
 // The statement's parts see the tables as they were before it, and touch different rows: the
 // retiring leaves the sheet's own rows alone.
 func (w *pgWriter) insertRecords(t pme.ReturnType, rs recordSet) error {
-	table, cols := recordTable[t], recordColumns[t]
+	table, cols := recordTable[t], rs.columns(t)
 	var q pgQuery
 	if ps := w.newPupils; len(ps) > 0 {
 		w.newPupils = nil
@@ -189,9 +212,10 @@ func (w *pgWriter) upsertSuspensions(recs []pendingRecord, ids []int64) error {
 	if w.bulk != nil {
 		// No key to meet: an event listed twice keeps its last row when the key is made (see
 		// finishBulk), so the batch needs no sorting out here.
+		w.eventIDBuf = w.eventIDs.number(w.eventIDBuf, recs)
 		return w.insertRecords(pme.Suspensions, recordSet{w.ft, recs, ids, func(i int) bool {
 			return recs[i].rec.Type == pme.Suspensions
-		}})
+		}, w.eventIDBuf})
 	}
 	type key struct {
 		pupil          int64
@@ -214,7 +238,7 @@ func (w *pgWriter) upsertSuspensions(recs []pendingRecord, ids []int64) error {
 	if len(last) == 0 {
 		return nil
 	}
-	rs := recordSet{w.ft, recs, ids, func(i int) bool { return keep[i] }}
+	rs := recordSet{w.ft, recs, ids, func(i int) bool { return keep[i] }, nil}
 	if w.ft.batchNew {
 		return w.insertRecords(pme.Suspensions, rs)
 	}

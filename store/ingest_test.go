@@ -607,6 +607,42 @@ func TestLargeFilesIntoAnEmptyTable(t *testing.T) {
 	}
 }
 
+// TestEventsNumberedInABulkLoad loads a large file into an empty table, with an event listed
+// again in a later batch (the later row wins), and then a small file of new events: on
+// PostgreSQL the first file numbers its events itself (see eventNumbers), and the second's, taken
+// from the sequence, come after them, every id distinct.
+func TestEventsNumberedInABulkLoad(t *testing.T) {
+	const n = 12000
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		recs := bigSuspensions(n, 1)
+		again := recs[3]
+		again.Suspension = &pme.Suspension{Category: again.Suspension.Category, StartDate: again.Suspension.StartDate,
+			Sessions: 7, Reason: "PP"}
+		recs = append(recs, again) // in the third batch; recs[3] is in the first
+		ingestFile(t, s, "first.csv", sheet{typ: pme.Suspensions, schools: []string{schoolA}, recs: recs})
+		more := []pme.Record{suspension(schoolA, child{upnFor(1), "Surname", "F1", "2013-01-01"}, "2027-01-04", 2),
+			suspension(schoolA, child{upnFor(900), "Surname", "F900", "2013-01-01"}, "2027-01-04", 2)}
+		ingestFile(t, s, "more.csv", sheet{typ: pme.Suspensions, schools: []string{schoolA}, recs: more})
+		var got struct {
+			Rows     int   `db:"rows"`
+			Distinct int   `db:"ids"`
+			Sevens   int   `db:"sevens"`
+			MaxBulk  int64 `db:"max_bulk"`
+			MinMore  int64 `db:"min_more"`
+		}
+		q := `SELECT COUNT(*) AS rows, COUNT(DISTINCT id) AS ids,
+			COUNT(*) FILTER (WHERE sessions = 7) AS sevens,
+			MAX(id) FILTER (WHERE sessions <> 2) AS max_bulk, MIN(id) FILTER (WHERE sessions = 2) AS min_more
+			FROM suspension`
+		if err := s.DB().Get(&got, q); err != nil {
+			t.Fatalf("read events: %v", err)
+		}
+		if got.Rows != n+2 || got.Distinct != n+2 || got.Sevens != 1 || got.MinMore <= got.MaxBulk {
+			t.Fatalf("events: %+v, want %d rows with distinct ids, one with 7 sessions, the small file's ids after the large one's", got, n+2)
+		}
+	})
+}
+
 // TestManyPupilsChange re-sends a list of more pupils than a small batch, each with a new NC year:
 // every pupil is updated.
 func TestManyPupilsChange(t *testing.T) {
