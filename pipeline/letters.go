@@ -201,28 +201,59 @@ func (e *Env) lettersNotProducible(ctx context.Context) ([]reports.NotProduced, 
 // parallel printing gives the bytes a serial one does.
 var letterWorkers = runtime.GOMAXPROCS(0)
 
-// printLetters prints and writes the letters on letterWorkers goroutines, in order of index.
-// printed(i) waits for letter i and returns its error; stop ends the printing of letters not yet
-// started, and waits for those under way (call it once the caller no longer needs them).
+// letterWriters is how many letters are written at once. Each file is synced before its letter
+// is recorded (see Letters), and a sync waits for the disk: written by the goroutine that printed
+// it, a letter left its core idle meanwhile (1,000 letters on the shared machine: 39 s, of which
+// 17.7 s of CPU). Many syncs at once also share the file system's journal commits.
+const letterWriters = 16
+
+// printLetters prints the letters on letterWorkers goroutines, in order of index, and writes them
+// on letterWriters others. printed(i) waits for letter i to be written and returns its error;
+// stop ends the printing of letters not yet started, and waits for those under way (call it once
+// the caller no longer needs them).
 func (e *Env) printLetters(tmpl *reports.LetterTemplate, font *reports.LetterFont, due []pme.Letter) (printed func(i int) error, stop func()) {
 	errs := make([]error, len(due))
 	done := make([]chan struct{}, len(due))
 	for i := range done {
 		done[i] = make(chan struct{})
 	}
+	type printedLetter struct {
+		i   int
+		pdf []byte
+	}
 	next := make(chan int)
+	toWrite := make(chan printedLetter, letterWriters)
 	quit := make(chan struct{})
-	var wg sync.WaitGroup
+	var printers, writers sync.WaitGroup
 	for range max(letterWorkers, 1) {
-		wg.Add(1)
+		printers.Add(1)
 		go func() {
-			defer wg.Done()
+			defer printers.Done()
 			for i := range next {
-				errs[i] = e.printLetter(tmpl, font, &due[i])
-				close(done[i])
+				pdf, err := e.printLetter(tmpl, font, &due[i])
+				if err != nil {
+					errs[i] = err
+					close(done[i])
+					continue
+				}
+				toWrite <- printedLetter{i, pdf}
 			}
 		}()
 	}
+	for range letterWriters {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for p := range toWrite {
+				errs[p.i] = e.writeLetter(&due[p.i], p.pdf)
+				close(done[p.i])
+			}
+		}()
+	}
+	go func() {
+		printers.Wait()
+		close(toWrite)
+	}()
 	go func() {
 		defer close(next)
 		for i := range due {
@@ -239,20 +270,27 @@ func (e *Env) printLetters(tmpl *reports.LetterTemplate, font *reports.LetterFon
 			return errs[i]
 		}, func() {
 			once.Do(func() { close(quit) })
-			wg.Wait()
+			printers.Wait()
+			writers.Wait()
 		}
 }
 
-// printLetter prints a planned letter and writes its PDF; it is safe to call concurrently.
-func (e *Env) printLetter(tmpl *reports.LetterTemplate, font *reports.LetterFont, l *pme.Letter) error {
+// printLetter prints a planned letter; it is safe to call concurrently.
+func (e *Env) printLetter(tmpl *reports.LetterTemplate, font *reports.LetterFont, l *pme.Letter) ([]byte, error) {
 	pdf, err := reports.MakeLetter(tmpl, font, l)
 	if err != nil {
 		var glyph *reports.MissingGlyphError
 		if errors.As(err, &glyph) {
-			return err
+			return nil, err
 		}
-		return fmt.Errorf("letter %s: %w", l.ID, err)
+		return nil, fmt.Errorf("letter %s: %w", l.ID, err)
 	}
+	return pdf, nil
+}
+
+// writeLetter writes a printed letter's PDF, synced, and sets its file; it is safe to call
+// concurrently for different letters.
+func (e *Env) writeLetter(l *pme.Letter, pdf []byte) error {
 	l.File = reports.LetterPath(*l)
 	return reports.WriteFileAtomic(e.Path(filepath.FromSlash(l.File)), func(w io.Writer) error {
 		_, err := w.Write(pdf)
