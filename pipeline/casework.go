@@ -14,6 +14,7 @@ import (
 
 	"pme"
 	"pme/casework"
+	"pme/match"
 	"pme/store"
 )
 
@@ -54,6 +55,10 @@ type CaseView struct {
 	CaseID      string           `json:"case_id"`
 	UPN         string           `json:"upn"`
 	Child       string           `json:"child"`
+	DOB         pme.Date         `json:"dob"`
+	Year        string           `json:"year,omitempty"` // NC year group: N1, N2, R, 1..14; "" unknown
+	SEN         string           `json:"sen,omitempty"`  // E (EHC plan), K (SEN support), N (none); "" unknown
+	Plan        *CasePlan        `json:"plan,omitempty"` // the open social care plan matched to the child`
 	LAESTAB     string           `json:"laestab"`
 	School      string           `json:"school"`
 	Status      string           `json:"status"`
@@ -92,11 +97,54 @@ func (e *Env) ShowCase(ctx context.Context, viewer, caseID string) (CaseView, er
 		v.Letters = append(v.Letters, casework.LetterState(l, e.Today, cal, cfg))
 	}
 	v.Letters = nonNil(v.Letters)
+	if err := e.childDetails(ctx, &v, c.PupilID); err != nil {
+		return v, err
+	}
 	v.Warnings = append(v.Warnings, e.Warnings()...)
 	if err := e.Store.Audit(ctx, pme.AuditEntry{At: e.now(), Person: first(viewer, SystemActor), Action: "case.view", CaseID: c.ID}); err != nil {
 		return v, err
 	}
 	return v, nil
+}
+
+// CasePlan is the open social care plan matched to a case's child, as the report names it.
+type CasePlan struct {
+	Type              string `json:"type"` // CP, CIN or LAC
+	SocialWorker      string `json:"social_worker"`
+	SocialWorkerEmail string `json:"social_worker_email,omitempty"`
+	Team              string `json:"team,omitempty"`
+}
+
+// childDetails adds the child's date of birth, year group and SEN, and the social worker of the
+// open plan matched to the child today, matched as the rules match (match.Plans) over the few
+// pupils and plans that could bear on this child.
+func (e *Env) childDetails(ctx context.Context, v *CaseView, pupilID int64) error {
+	p, m, ok, err := e.openPlanOf(ctx, pupilID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	v.DOB, v.Year, v.SEN = p.DOB, p.NCYear, p.SEN
+	if ok {
+		v.Plan = &CasePlan{Type: m.Plan.PlanType, SocialWorker: m.Plan.SocialWorker, SocialWorkerEmail: m.Plan.SocialWorkerEmail, Team: m.Plan.Team}
+	}
+	return nil
+}
+
+// openPlanOf returns the pupil and the plan open today that the report would name for it.
+func (e *Env) openPlanOf(ctx context.Context, pupilID int64) (pme.StoredPupil, pme.PlanMatch, bool, error) {
+	pupils, plans, err := e.Store.PlanCandidates(ctx, pupilID)
+	if err != nil {
+		return pme.StoredPupil{}, pme.PlanMatch{}, false, err
+	}
+	d := &caseData{matches: map[int64][]pme.PlanMatch{}}
+	for _, m := range match.Plans(pupils, plans) {
+		d.matches[m.PupilID] = append(d.matches[m.PupilID], m)
+	}
+	m, ok := d.openPlan(pupilID, e.Today)
+	return pupils[0], m, ok, nil
 }
 
 // nonNil turns a nil list into an empty one, so that JSON says [] rather than null.

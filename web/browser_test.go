@@ -170,7 +170,12 @@ func TestBrowserJourney(t *testing.T) {
 			run("meeting", chromedp.Navigate(base+"/meeting?meeting=coos&date=2026-11-30"), chromedp.WaitVisible(chromedp.CSS("form.decision")), shot("meeting"))
 
 			// Upload a return with a mistake and read the issue on the page.
-			csv := filepath.Join(t.TempDir(), "8911102 reduced timetable.csv")
+			grid, err := st.env.ReturnsPage(context.Background(), "")
+			if err != nil || grid.Sheet == nil || len(grid.Sheet.Rows) == 0 {
+				t.Fatalf("no school in the Returns grid (%v)", err)
+			}
+			school := grid.Sheet.Rows[0].LAESTAB
+			csv := filepath.Join(t.TempDir(), school+" reduced timetable.csv")
 			os.WriteFile(csv, []byte("UPN,Surname,Forename,DOB,Year,Start Date,Planned End Date,Hours Per Week,Reason,Parental Agreement,Review Date\n"+
 				"A891110220823,Brown,Sam,31/13/2011,11,02/11/2026,18/12/2026,12,Medical,Y,11/12/2026\n"), 0o600)
 			run("upload",
@@ -183,6 +188,43 @@ func TestBrowserJourney(t *testing.T) {
 			)
 			if s := text("table.issues"); !strings.Contains(s, "31/13/2011") {
 				t.Fatalf("the issue is not on the page:\n%s", s)
+			}
+
+			// The Returns grid, then the school's page: the file just sent and its feedback.
+			run("returns",
+				chromedp.Navigate(base+"/returns"),
+				chromedp.WaitVisible(chromedp.CSS("table.grid")),
+				shot("returns"),
+				chromedp.Navigate(base+"/returns/"+school),
+				chromedp.WaitVisible(chromedp.CSS("h1")),
+				shot("returns-school"),
+			)
+			if m := text("main"); !strings.Contains(m, "Files received") || !strings.Contains(m, "reduced timetable.csv") || !strings.Contains(m, "Download feedback") {
+				t.Fatalf("the school's returns page lacks the file and its feedback:\n%s", m)
+			}
+
+			// Record a reply from the Letters page: a refused form says why, then the reply is recorded.
+			run("letters", chromedp.Navigate(base+"/letters"), chromedp.WaitVisible(chromedp.CSS("form.reply-form")), shot("letters"))
+			attr, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("form.reply-form"), "action"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := attr.Value
+			run("reply without an assurance",
+				chromedp.SetValue(chromedp.CSS("form.reply-form input[name=received]"), "2026-11-27"),
+				chromedp.Submit(chromedp.CSS("form.reply-form input[name=received]")),
+				chromedp.WaitVisible(chromedp.CSS(".error-summary")),
+			)
+			if e := text(".error-summary"); !strings.Contains(e, "Choose the assurance") {
+				t.Fatalf("refused reply: %q", e)
+			}
+			run("reply from the letters page",
+				chromedp.SetValue(chromedp.CSS(`form[action="`+id+`"] select[name=assurance]`), "partial"),
+				chromedp.Submit(chromedp.CSS(`form[action="`+id+`"] select[name=assurance]`)),
+				chromedp.WaitVisible(chromedp.CSS(".notice")),
+			)
+			if m := text("main"); !strings.Contains(m, "Reply recorded.") || !strings.Contains(m, "partial, 27/11/2026") {
+				t.Fatalf("the letters page lacks the reply:\n%s", m)
 			}
 
 			// Sign out: the next page asks to sign in.

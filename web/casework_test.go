@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"pme"
+	"pme/store/storetest"
 )
 
 // form reads the hidden fields of the form posting to action on a page, as a browser would send
@@ -26,20 +26,6 @@ func formFields(t *testing.T, page, action string) url.Values {
 		v.Set(m[1], m[2])
 	}
 	return v
-}
-
-func (st *site) postBody(c *http.Client, path string, form url.Values) (int, string) {
-	st.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, st.srv.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	res, err := c.Do(req)
-	if err != nil {
-		st.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
 }
 
 // TestCaseworkForms: a note and an action recorded from the case page; an empty note refused
@@ -185,4 +171,26 @@ func TestMeetingAndChild(t *testing.T) {
 			t.Errorf("unknown child: %d, want 404", code)
 		}
 	})
+}
+
+// TestCasePageShowsTheChild: the child's date of birth, year group, SEN, plan and social worker
+// (web.md) on the Case page, for every role that sees cases.
+func TestCasePageShowsTheChild(t *testing.T) {
+	st := newSite(t, storetest.Backends(t)["sqlite"], nil)
+	v, err := st.env.ShowCase(context.Background(), "test", st.letterCase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.DOB.IsZero() || v.Plan == nil || v.Plan.SocialWorker == "" {
+		t.Fatalf("case view = DOB %v, plan %+v; want the child's DOB and the open plan's social worker", v.DOB, v.Plan)
+	}
+	for _, role := range []string{"viewer", "officer", "practitioner"} {
+		_, page := st.get(st.signIn(role), "/cases/"+st.letterCase)
+		for _, want := range []string{"<dt>Date of birth</dt><dd>" + v.DOB.UK() + "</dd>", "<dt>Year group</dt>", "<dt>SEN</dt>",
+			"<dt>Plan</dt><dd>" + v.Plan.Type + "</dd>", v.Plan.SocialWorker} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s case page lacks %q", role, want)
+			}
+		}
+	}
 }

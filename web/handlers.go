@@ -113,15 +113,6 @@ func (s *Server) cases(w http.ResponseWriter, r *http.Request, e *pipeline.Env) 
 		Data: casesData{List: list, Filter: f, Query: q, Rules: ruleIDs}})
 }
 
-func (s *Server) letters(w http.ResponseWriter, r *http.Request, e *pipeline.Env) {
-	ls, err := e.LetterList(r.Context())
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.renderAsAt(w, r, e, "letters", &view{Title: "Letters", Nav: "letters", Data: ls})
-}
-
 func (s *Server) letterPDF(w http.ResponseWriter, r *http.Request, e *pipeline.Env) {
 	l, p, err := e.LetterPDF(r.Context(), r.PathValue("id"))
 	if err != nil {

@@ -71,6 +71,7 @@ var funcs = template.FuncMap{
 	},
 	"add":  func(a, b int) int { return a + b },
 	"list": func(s ...string) []string { return s },
+	"args": func(a ...any) []any { return a }, // several values for a {{template}}
 	// token is a fresh one-time token for a form (see pipeline.UseForm).
 	"token": func() (string, error) { return pipeline.NewFormToken() },
 	"upper": strings.ToUpper,
@@ -78,7 +79,31 @@ var funcs = template.FuncMap{
 	"typeName":       func(t any) string { return pipeline.TypeName(pme.ReturnType(fmt.Sprint(t))) },
 	"shortType":      func(t pme.ReturnType) string { return cmp.Or(shortTypes[t], string(t)) },
 	"returnsCounts":  reports.ReturnsCountLine,
+	"shortDate":      func(d pme.Date) string { return d.Time().Format("02/01") }, // the grid's dates: the period gives the year
 	"historyPeriods": func() int { return pipeline.HistoryPeriods },
+	// The child on the Case page: the NC year group and SEN provision in words (the census codes).
+	"yearGroup": func(y string) string {
+		switch {
+		case y == "":
+			return "Not known"
+		case y == "R":
+			return "Reception"
+		case strings.HasPrefix(y, "N"):
+			return "Nursery (" + y + ")"
+		}
+		return "Year " + y
+	},
+	"senName": func(c string) string {
+		switch c {
+		case "E":
+			return "EHC plan (E)"
+		case "K":
+			return "SEN support (K)"
+		case "N":
+			return "No special educational need (N)"
+		}
+		return "Not known"
+	},
 }
 
 // shortTypes head the Returns grid's columns, as on the workbook's Returns sheet.

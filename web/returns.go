@@ -2,15 +2,43 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"pme"
 	"pme/pipeline"
+	"pme/reports"
 )
 
-// returnsData is the Returns page: the grid of the workbook's Returns sheet.
+// returnsData is the Returns page: the grid of the workbook's Returns sheet, its periods newest
+// first so that the current one is in view on a narrow screen.
 type returnsData struct {
 	Grid     pipeline.ReturnsGrid
+	Periods  []pme.Period // newest first
+	Rows     []gridRow
 	Statuses []pme.ReturnStatus // the filter's choices, worst first
+}
+
+type gridRow struct {
+	LAESTAB, School string
+	Cells           []reports.ReturnsCell // newest period first, each period's types in order
+}
+
+// newestFirst lays the sheet out newest period first.
+func newestFirst(rs *reports.ReturnsSheet) ([]pme.Period, []gridRow) {
+	if rs == nil {
+		return nil, nil
+	}
+	n := len(rs.Types)
+	periods := slices.Clone(rs.Periods)
+	slices.Reverse(periods)
+	rows := make([]gridRow, len(rs.Rows))
+	for i, r := range rs.Rows {
+		rows[i] = gridRow{LAESTAB: r.LAESTAB, School: r.School, Cells: make([]reports.ReturnsCell, 0, len(r.Cells))}
+		for p := len(rs.Periods) - 1; p >= 0; p-- {
+			rows[i].Cells = append(rows[i].Cells, r.Cells[p*n:(p+1)*n]...)
+		}
+	}
+	return periods, rows
 }
 
 // returnsPage shows who has returned what (compliance.md): the Returns sheet's grid, the last six
@@ -21,7 +49,9 @@ func (s *Server) returnsPage(w http.ResponseWriter, r *http.Request, e *pipeline
 		s.serverError(w, r, err)
 		return
 	}
-	s.renderAsAt(w, r, e, "returns", &view{Title: "Returns", Nav: "returns", Data: returnsData{Grid: g, Statuses: returnStatuses}})
+	periods, rows := newestFirst(g.Sheet)
+	s.renderAsAt(w, r, e, "returns", &view{Title: "Returns", Nav: "returns",
+		Data: returnsData{Grid: g, Periods: periods, Rows: rows, Statuses: returnStatuses}})
 }
 
 var returnStatuses = []pme.ReturnStatus{pme.StatusMissing, pme.StatusRejectedOnly, pme.StatusLate,

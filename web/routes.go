@@ -37,6 +37,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /cases/{id}/assign", s.page(cw, s.assign))
 	m.HandleFunc("POST /cases/{id}/decision", s.page(cw, s.decide))
 	m.HandleFunc("POST /cases/{id}/reply", s.page(cw, s.reply))
+	m.HandleFunc("POST /letters/{id}/reply", s.page(cw, s.letterReply))
 	m.HandleFunc("GET /meeting", s.page(cw, s.meeting))
 	m.HandleFunc("POST /meeting/workbook", s.page(cw, s.meetingWorkbook))
 	m.HandleFunc("GET /child", s.page(cw, s.childForm))

@@ -152,19 +152,34 @@ func (st *site) get(c *http.Client, path string) (*http.Response, string) {
 	return res, string(b)
 }
 
-// post sends a form the way a browser on this site does (same-origin).
-func (st *site) post(c *http.Client, path string, form url.Values) *http.Response {
+// send posts a body the way a browser on this site does (same-origin) and reads the answer: the one
+// helper every form and upload in these tests goes through.
+func (st *site) send(c *http.Client, path, contentType string, body io.Reader) (*http.Response, string) {
 	st.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, st.srv.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req, _ := http.NewRequest(http.MethodPost, st.srv.URL+path, body)
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	res, err := c.Do(req)
 	if err != nil {
 		st.t.Fatal(err)
 	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+// post sends a form and returns the response (its headers: Location, cookies).
+func (st *site) post(c *http.Client, path string, form url.Values) *http.Response {
+	st.t.Helper()
+	res, _ := st.send(c, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	return res
+}
+
+// postBody sends a form and returns the status and the page.
+func (st *site) postBody(c *http.Client, path string, form url.Values) (int, string) {
+	st.t.Helper()
+	res, body := st.send(c, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	return res.StatusCode, body
 }
 
 func each(t *testing.T, fn func(t *testing.T, st *site)) {
@@ -392,11 +407,15 @@ func TestLockout(t *testing.T) {
 }
 
 func errorsOf(page string) string {
-	i, j := strings.Index(page, `<div class="error-summary"`), strings.Index(page, "</ul>")
-	if i < 0 || j < i {
+	i := strings.Index(page, `<div class="error-summary"`)
+	if i < 0 {
 		return ""
 	}
-	return page[i:j]
+	j := strings.Index(page[i:], "</ul>")
+	if j < 0 {
+		return page[i:]
+	}
+	return page[i : i+j]
 }
 
 func mainOf(page string) string {
@@ -459,16 +478,8 @@ func (st *site) upload(c *http.Client, name string, content []byte) (int, string
 	fw, _ := mw.CreateFormFile("files", name)
 	fw.Write(content)
 	mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, st.srv.URL+"/upload", &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	res, err := c.Do(req)
-	if err != nil {
-		st.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	res, body := st.send(c, "/upload", mw.FormDataContentType(), &buf)
+	return res.StatusCode, body
 }
 
 // TestClosedDatabaseGivesAClearPage: a lost database answers a plain error page, not a stack trace.
