@@ -251,6 +251,27 @@ func TestBrowserJourney(t *testing.T) {
 				chromedp.Navigate(base+"/cases"),
 				chromedp.WaitVisible(chromedp.CSS("#email")),
 			)
+
+			// An administrator adds a user on the Users page.
+			run("admin adds a user",
+				chromedp.SendKeys(chromedp.CSS("#email"), "admin@example.gov.uk"),
+				chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+				chromedp.Submit(chromedp.CSS("#password")),
+				chromedp.WaitVisible(chromedp.CSS("h1")),
+				chromedp.Navigate(base+"/users"),
+				chromedp.WaitVisible(chromedp.CSS("#add")),
+				chromedp.SendKeys(chromedp.CSS("#email"), "bea@example.gov.uk"),
+				chromedp.SendKeys(chromedp.CSS("#name"), "Bea Officer"),
+				chromedp.SetValue(chromedp.CSS("#role"), "officer"),
+				chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+				chromedp.SendKeys(chromedp.CSS("#password2"), testPassword),
+				chromedp.Submit(chromedp.CSS("#password2")),
+				chromedp.WaitVisible(chromedp.CSS(".notice")),
+				shot("users"),
+			)
+			if m := text("main"); !strings.Contains(m, "bea@example.gov.uk") {
+				t.Fatalf("the new user is not listed:\n%s", m)
+			}
 		})
 	}
 }

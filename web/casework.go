@@ -25,6 +25,9 @@ var notices = map[string]string{
 	"note": "Note added.", "action": "Action added.", "done": "Action marked done.", "cancelled": "Action cancelled.",
 	"handling": "Handling recorded.", "assign": "Case assigned.", "reply": "Reply recorded.",
 	"decision": "Decision recorded.", "already": "That form was sent already: its action was done once, not twice.",
+	"user-add": "User added: they can sign in now.", "user-disable": "User disabled and signed out everywhere.",
+	"user-enable": "User enabled.", "user-reset": "New password set; the user is signed out everywhere.",
+	"user-role": "Role changed; the user is signed out everywhere.",
 }
 
 func (s *Server) casePage(w http.ResponseWriter, r *http.Request, e *pipeline.Env) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -187,10 +188,14 @@ func TestCasePageShowsTheChild(t *testing.T) {
 	for _, role := range []string{"viewer", "officer", "practitioner"} {
 		_, page := st.get(st.signIn(role), "/cases/"+st.letterCase)
 		for _, want := range []string{"<dt>Date of birth</dt><dd>" + v.DOB.UK() + "</dd>", "<dt>Year group</dt>", "<dt>SEN</dt>",
-			"<dt>Plan</dt><dd>" + v.Plan.Type + "</dd>", v.Plan.SocialWorker} {
+			"<dt>Plan</dt><dd>" + v.Plan.Type + "</dd>", html.EscapeString(v.Plan.SocialWorker)} {
 			if !strings.Contains(page, want) {
 				t.Errorf("%s case page lacks %q", role, want)
 			}
+		}
+		// The child's whole history (pme child) is a POST from the page, for practitioners.
+		if history := strings.Contains(page, `<form method="post" action="/child"`); history != (role == "practitioner") {
+			t.Errorf("%s case page offers the child's history: %v", role, history)
 		}
 	}
 }

@@ -28,6 +28,12 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /returns/{sha}/feedback", s.page(pme.User.Uploads, s.feedback))
 	m.HandleFunc("GET /audit", s.page(anyone, s.audit))
 
+	// Users (web.md): administrators only.
+	um := pme.User.ManagesUsers
+	m.HandleFunc("GET /users", s.page(um, s.users))
+	m.HandleFunc("POST /users", s.page(um, s.userAdd))
+	m.HandleFunc("POST /users/{id}", s.page(um, s.userChange))
+
 	// Casework (casework.md): practitioners only.
 	cw := pme.User.DoesCasework
 	m.HandleFunc("POST /cases/{id}/note", s.page(cw, s.addNote))

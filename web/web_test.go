@@ -215,6 +215,7 @@ func TestPagesByRole(t *testing.T) {
 			{"/meeting", map[string]int{"viewer": 404, "officer": 404, "admin": 404}},
 			{"/meeting?meeting=vcec&date=2026-12-01", map[string]int{"viewer": 404, "officer": 404, "admin": 404}},
 			{"/child", map[string]int{"viewer": 404, "officer": 404, "admin": 404}},
+			{"/users", map[string]int{"viewer": 404, "officer": 404, "practitioner": 404}},
 			{"/no-such-page", map[string]int{"viewer": 404, "officer": 404, "practitioner": 404, "admin": 404}},
 		}
 		for _, role := range pme.Roles {
