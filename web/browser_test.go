@@ -254,11 +254,11 @@ func TestBrowserJourney(t *testing.T) {
 
 			// An administrator adds a user on the Users page.
 			run("admin adds a user",
+				chromedp.Navigate(base+"/users"), // to sign in, then back here
+				chromedp.WaitVisible(chromedp.CSS("#password")),
 				chromedp.SendKeys(chromedp.CSS("#email"), "admin@example.gov.uk"),
 				chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
 				chromedp.Submit(chromedp.CSS("#password")),
-				chromedp.WaitVisible(chromedp.CSS("h1")),
-				chromedp.Navigate(base+"/users"),
 				chromedp.WaitVisible(chromedp.CSS("#add")),
 				chromedp.SendKeys(chromedp.CSS("#email"), "bea@example.gov.uk"),
 				chromedp.SendKeys(chromedp.CSS("#name"), "Bea Officer"),
