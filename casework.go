@@ -226,9 +226,10 @@ type AuditEntry struct {
 
 // AuditFilter selects audit entries; zero fields select everything.
 type AuditFilter struct {
-	CaseID string
-	Person string
-	Since  Date
+	CaseID  string
+	CaseIDs []string // any of these cases (none given: no condition)
+	Person  string
+	Since   Date
 }
 
 // AgendaItem is one line of a meeting agenda: a case (or a letter about one, or a school) and

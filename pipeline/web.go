@@ -444,3 +444,25 @@ func (e *Env) AuditView(ctx context.Context, by, action string, entry pme.AuditE
 	entry.At, entry.Person, entry.Action = e.now(), first(by, SystemActor), action
 	return e.Store.Audit(ctx, entry)
 }
+
+// OwnedCasesAudit returns the audit of the cases a practitioner holds (web.md: a practitioner's
+// audit of their cases): those whose owner, as assigned, is the user's e-mail address or name.
+// It also returns the cases, in id order; none when they hold none.
+func (e *Env) OwnedCasesAudit(ctx context.Context, u pme.User) ([]pme.AuditEntry, []string, error) {
+	cw, err := e.CaseworkReport(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ids []string
+	for id, row := range cw.Cases {
+		if o := strings.TrimSpace(row.Owner); o != "" && (strings.EqualFold(o, u.Email) || strings.EqualFold(o, u.Name)) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return []pme.AuditEntry{}, nil, nil
+	}
+	sort.Strings(ids)
+	entries, err := e.Store.AuditLog(ctx, pme.AuditFilter{CaseIDs: ids})
+	return entries, ids, err
+}

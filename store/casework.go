@@ -370,6 +370,10 @@ func (s *Store) AuditLog(ctx context.Context, f pme.AuditFilter) ([]pme.AuditEnt
 	if f.CaseID != "" {
 		conds, args = append(conds, "case_id = ?"), append(args, f.CaseID)
 	}
+	if len(f.CaseIDs) > 0 {
+		cond, arg := s.inList("case_id", f.CaseIDs)
+		conds, args = append(conds, cond), append(args, arg)
+	}
 	if f.Person != "" {
 		conds, args = append(conds, "person = ?"), append(args, f.Person)
 	}

@@ -199,3 +199,22 @@ func TestCasePageShowsTheChild(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditOfMyCases: a practitioner's audit of the cases assigned to them shows what anyone did
+// to them (web.md); before any is assigned it says so.
+func TestAuditOfMyCases(t *testing.T) {
+	each(t, func(t *testing.T, st *site) {
+		c := st.signIn("practitioner")
+		if _, page := st.get(c, "/audit?mine=cases"); !strings.Contains(page, "No case is assigned to you") {
+			t.Errorf("no case assigned: %s", mainOf(page))
+		}
+		if _, err := st.env.Assign(context.Background(), "someone", st.caseID, "Test practitioner"); err != nil {
+			t.Fatal(err)
+		}
+		st.get(st.signIn("viewer"), "/cases/"+st.caseID) // audited as the viewer's view
+		_, page := st.get(c, "/audit?mine=cases")
+		if !strings.Contains(page, "viewer@example.gov.uk") || !strings.Contains(page, "case.view") || !strings.Contains(page, "1 case whose owner") {
+			t.Errorf("the audit of my cases lacks the viewer's view:\n%s", mainOf(page))
+		}
+	})
+}

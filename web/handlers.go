@@ -271,17 +271,26 @@ func (s *Server) feedback(w http.ResponseWriter, r *http.Request, e *pipeline.En
 func (s *Server) audit(w http.ResponseWriter, r *http.Request, e *pipeline.Env) {
 	u := userOf(r)
 	if u.DoesCasework() {
+		q := r.URL.Query()
 		f := pme.AuditFilter{Person: u.Email}
-		if c := r.URL.Query().Get("case"); c != "" {
+		if c := q.Get("case"); c != "" {
 			f = pme.AuditFilter{CaseID: c}
 		}
-		entries, err := e.AuditLog(r.Context(), f)
+		var entries []pme.AuditEntry
+		var owned []string
+		var err error
+		if q.Get("mine") == "cases" && f.CaseID == "" {
+			entries, owned, err = e.OwnedCasesAudit(r.Context(), u)
+		} else {
+			entries, err = e.AuditLog(r.Context(), f)
+		}
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
 		asAt, _ := e.AsAt(r.Context())
-		s.render(w, r, http.StatusOK, "audit", &view{Title: "Audit", Nav: "audit", AsAt: asAt, Data: auditData{Entries: entries, Case: f.CaseID}})
+		s.render(w, r, http.StatusOK, "audit", &view{Title: "Audit", Nav: "audit", AsAt: asAt,
+			Data: auditData{Entries: entries, Case: f.CaseID, Mine: q.Get("mine") == "cases" && f.CaseID == "", Owned: owned}})
 		return
 	}
 	if !u.ManagesUsers() {
@@ -306,6 +315,8 @@ type auditData struct {
 	Users   []pme.User
 	Entries []pme.AuditEntry // a practitioner's audit
 	Case    string
+	Mine    bool     // the audit of the cases the practitioner holds
+	Owned   []string // those cases
 }
 
 // ruleIDs are the rules the case list can be filtered by (rules.md).

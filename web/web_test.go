@@ -212,6 +212,7 @@ func TestPagesByRole(t *testing.T) {
 			{"/upload", map[string]int{"viewer": 404, "admin": 404}},
 			{"/audit", map[string]int{"viewer": 404, "officer": 404}},
 			{"/audit?case=" + st.caseID, map[string]int{"viewer": 404, "officer": 404}},
+			{"/audit?mine=cases", map[string]int{"viewer": 404, "officer": 404}},
 			{"/meeting", map[string]int{"viewer": 404, "officer": 404, "admin": 404}},
 			{"/meeting?meeting=vcec&date=2026-12-01", map[string]int{"viewer": 404, "officer": 404, "admin": 404}},
 			{"/child", map[string]int{"viewer": 404, "officer": 404, "admin": 404}},

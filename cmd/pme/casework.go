@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -202,6 +203,7 @@ func (a *app) printWarnings(ws []string) {
 func (a *app) printCase(v pipeline.CaseView) {
 	w := a.stdout
 	fmt.Fprintf(w, "Case %s: %s (UPN %s), %s (%s)\n", v.CaseID, v.Child, v.UPN, v.School, v.LAESTAB)
+	fmt.Fprintf(w, "%s\n", childLine(v))
 	fmt.Fprintf(w, "Status %s, severity %s, flagged %d school day(s)\n", v.Status, v.Severity, v.DaysFlagged)
 	for _, why := range v.Why {
 		fmt.Fprintf(w, "  - %s\n", why)
@@ -412,4 +414,26 @@ func cmdLoadDecisions(ctx context.Context, a *app, args []string) error {
 	}
 	a.printWarnings(res.Warnings)
 	return nil
+}
+
+// childLine says who the child is beyond the name: "Born 26/11/2016, year 5, SEN E; CP plan,
+// social worker Sam Carter (Team North)" (web.md's Case page, on the command line).
+func childLine(v pipeline.CaseView) string {
+	parts := []string{"Born " + cmp.Or(v.DOB.UK(), "(not known)")}
+	if v.Year != "" {
+		parts = append(parts, "year "+v.Year)
+	}
+	if v.SEN != "" {
+		parts = append(parts, "SEN "+v.SEN)
+	}
+	line := strings.Join(parts, ", ")
+	if p := v.Plan; p != nil {
+		line += "; " + p.Type + " plan, social worker " + cmp.Or(p.SocialWorker, "(not given)")
+		if p.Team != "" {
+			line += " (" + p.Team + ")"
+		}
+	} else {
+		line += "; no open social care plan"
+	}
+	return line
 }

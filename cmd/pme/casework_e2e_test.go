@@ -121,6 +121,9 @@ func TestCaseworkWeekEndToEnd(t *testing.T) {
 			if v.Handling.State != pme.HandlingUnreviewed || v.Handling.Returned != pme.ReturnedFactsChanged {
 				t.Fatalf("case A handling = %+v", v.Handling)
 			}
+			if out := mustRun(t, on("2026-12-01"), "case", a); v.DOB.IsZero() || !strings.Contains(out, "Born "+v.DOB.UK()) {
+				t.Fatalf("pme case does not say when the child was born (%v):\n%s", v.DOB, out)
+			}
 			// A note's text, the child's name and UPN never reach the logs.
 			env := as(on("2026-12-01"), "ann")
 			env["PME_LOG_LEVEL"] = "debug"
