@@ -129,6 +129,10 @@ type attSheet struct {
 	date                        pme.Date
 	dateOK                      bool
 	rows                        []pme.AttendanceRow // slab
+	days                        [64]struct {        // see dateKind
+		day  int64
+		kind byte
+	}
 }
 
 type codeColumn struct {
@@ -341,17 +345,47 @@ func (a *attSheet) markDate() (pme.Date, bool) {
 	if !a.dateOK {
 		return d, false
 	}
-	switch {
-	case d.After(v.today):
+	switch a.dateKind(d) {
+	case dateFuture:
 		v.fail(ColAttDate, pme.CodeAttDateYear, fmt.Sprintf("This date is after today (%s): a register cannot be marked ahead. Check the year.", v.today.UK()))
 		return d, false
-	case a.cal != nil && !a.cal.Covers(d):
+	case dateNotCovered:
 		v.fail(ColAttDate, pme.CodeAttDateYear, "This date is outside every academic year in the council's school calendar: check the year, or ask the council to load its calendar for that year.")
 		return d, false
-	case a.cal != nil && !a.cal.IsSchoolDay(d):
+	case dateNotSchoolDay:
 		v.warn(ColAttDate, pme.CodeAttNotSchoolDay, fmt.Sprintf("%s is not a school day in the council's calendar (a weekend, holiday or closure): the mark is kept, but check the date.", d.UK()))
 	}
 	return d, true
+}
+
+// What the calendar says of a mark's date.
+const (
+	dateSchoolDay byte = iota + 1
+	dateFuture
+	dateNotCovered
+	dateNotSchoolDay
+)
+
+// dateKind classes a mark's date, remembering the last 64 days classed: a register's rows go
+// day by day for each pupil, and asking the calendar on every row was a seventh of a large load's
+// client time.
+func (a *attSheet) dateKind(d pme.Date) byte {
+	day := d.Time().Unix() / 86400
+	slot := &a.days[day&63]
+	if slot.kind != 0 && slot.day == day {
+		return slot.kind
+	}
+	k := dateSchoolDay
+	switch {
+	case d.After(a.v.today):
+		k = dateFuture
+	case a.cal != nil && !a.cal.Covers(d):
+		k = dateNotCovered
+	case a.cal != nil && !a.cal.IsSchoolDay(d):
+		k = dateNotSchoolDay
+	}
+	slot.day, slot.kind = day, k
+	return k
 }
 
 // session reads AM or PM ("am", "Morning", "A" too).

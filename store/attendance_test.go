@@ -156,3 +156,51 @@ func TestAttendanceFacts(t *testing.T) {
 		}
 	})
 }
+
+// A first load's days split across batches (its AM and PM far apart in the file) are one row each,
+// whichever way the backend writes a first load (on PostgreSQL, straight into att_mark with its
+// key dropped); a pupil the file created from marks is matched by name and date of birth later in
+// the same file; and the key is whole afterwards, so that a re-sent mark replaces.
+func TestAttendanceFirstLoadAcrossBatches(t *testing.T) {
+	defer store.SetAttFlushRows(2)()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		named := func(r pme.Record, upn string) pme.Record {
+			r.Pupil = pme.Pupil{UPN: upn, Surname: ada.surname, Forename: ada.forename, DOB: pme.MustDate(ada.dob)}
+			return r
+		}
+		ingestFile(t, s, "att1.csv", sheet{typ: pme.AttendanceMarks, schools: []string{schoolA}, recs: []pme.Record{
+			named(mark(schoolA, ada, "2026-11-30", "C2", ""), ada.upn),
+			mark(schoolA, bo, "2026-11-30", "E", ""),
+			mark(schoolA, bo, "2026-12-01", "/", ""),
+			mark(schoolA, bo, "2026-11-30", "", "E"),
+			mark(schoolA, ada, "2026-12-01", "/", ""),
+			named(mark(schoolA, ada, "2026-11-30", "", "C2"), tempUPNFor(78)), // Ada again, by name
+			mark(schoolA, bo, "2026-12-01", "", `\`),
+		}})
+		ids := pupilIDs(t, s)
+		if _, ok := ids[tempUPNFor(78)]; ok {
+			t.Errorf("a pupil was created for the UPN matched by name")
+		}
+		if got, want := marksOf(t, s, ids[ada.upn]), []string{"8012345 2026-11-30 C2/C2", "8012345 2026-12-01 //"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("Ada's marks = %q, want %q", got, want)
+		}
+		if got, want := marksOf(t, s, ids[bo.upn]), []string{"8012345 2026-11-30 E/E", `8012345 2026-12-01 //\`}; !reflect.DeepEqual(got, want) {
+			t.Errorf("Bo's marks = %q, want %q", got, want)
+		}
+		ingestFile(t, s, "att2.csv", sheet{typ: pme.AttendanceMarks, schools: []string{schoolA}, recs: []pme.Record{
+			mark(schoolA, bo, "2026-11-30", "", "/"),
+			mark(schoolA, bo, "2026-12-02", "B", "B"),
+			mark(schoolA, ada, "2026-12-01", "", "C2"),
+		}})
+		if got, want := marksOf(t, s, ids[bo.upn]), []string{"8012345 2026-11-30 E//", `8012345 2026-12-01 //\`, "8012345 2026-12-02 B/B"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("Bo's marks after the re-send = %q, want %q", got, want)
+		}
+		if got, want := marksOf(t, s, ids[ada.upn]), []string{"8012345 2026-11-30 C2/C2", "8012345 2026-12-01 //C2"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("Ada's marks after the re-send = %q, want %q", got, want)
+		}
+		days, _, err := s.AttendanceCounts(context.Background())
+		if err != nil || days != 5 {
+			t.Fatalf("day rows = %d (%v), want 5", days, err)
+		}
+	})
+}

@@ -504,6 +504,9 @@ func (ft *FileTx) flushRecords() error {
 	if len(ft.pending) == 0 {
 		return nil
 	}
+	if ft.att != nil {
+		ft.att.fresh = false // these records' pupils may be new: attendance's must be looked up
+	}
 	ids, err := ft.resolvePupils()
 	if err != nil {
 		return fmt.Errorf("store pupils: %w", err)

@@ -48,6 +48,7 @@ type pgWriter struct {
 	ids            []int64         // pupil ids taken ahead (see numberPupils)
 	moreIDs        *idFetch        // ids being taken ahead on the copy queue, if any
 	staged         map[string]bool // staging tables created (see mergeSource)
+	aheadIDs       bool            // take pupil ids ahead whatever the batch's size (attendance's new pupils)
 }
 
 // smallBatchRows is the largest batch whose new pupils and records are written by one INSERT

@@ -128,7 +128,7 @@ func (w *pgWriter) numberPupils(ps []*pupilState) error {
 		st.id = w.ids[i]
 	}
 	w.ids = w.ids[n:]
-	if len(w.ft.pending) > smallBatchRows && w.moreIDs == nil && len(w.ids) < idsAhead/2 {
+	if (len(w.ft.pending) > smallBatchRows || w.aheadIDs) && w.moreIDs == nil && len(w.ids) < idsAhead/2 {
 		w.takeIDsAhead()
 	}
 	return nil
