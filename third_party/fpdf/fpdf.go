@@ -2165,44 +2165,17 @@ func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFile
 		// 	styleStr = "BI"
 		// }
 
-		Type := "UTF8"
-		reader := fileReader{readerPosition: 0, array: utf8Bytes}
-
-		utf8File := newUTF8Font(&reader)
-
-		err := utf8File.parseFile()
-		if err != nil {
-			fmt.Printf("get metrics Error: %e\n", err)
+		// PATCH (pme, see PATCH.md): the parsed font and its ID come from a process-wide cache;
+		// this document gets its own copy of the parsed font and its own usedRunes.
+		def, ok := cachedUTF8Font(fontkey, utf8Bytes)
+		if !ok {
 			return
 		}
-		desc := FontDescType{
-			Ascent:       int(utf8File.Ascent),
-			Descent:      int(utf8File.Descent),
-			CapHeight:    utf8File.CapHeight,
-			Flags:        utf8File.Flags,
-			FontBBox:     utf8File.Bbox,
-			ItalicAngle:  utf8File.ItalicAngle,
-			StemV:        utf8File.StemV,
-			MissingWidth: round(utf8File.DefaultWidth),
-		}
-
-		var sbarr map[int]int
 		if f.aliasNbPagesStr == "" {
-			sbarr = makeSubsetRange(57)
+			def.usedRunes = makeSubsetRange(57)
 		} else {
-			sbarr = makeSubsetRange(32)
+			def.usedRunes = makeSubsetRange(32)
 		}
-		def := fontDefType{
-			Tp:        Type,
-			Name:      fontkey,
-			Desc:      desc,
-			Up:        int(round(utf8File.UnderlinePosition)),
-			Ut:        round(utf8File.UnderlineThickness),
-			Cw:        utf8File.CharWidths,
-			utf8File:  utf8File,
-			usedRunes: sbarr,
-		}
-		def.i, _ = generateFontID(def)
 		f.fonts[fontkey] = def
 	} else {
 		// load font definitions
