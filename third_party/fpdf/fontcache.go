@@ -64,6 +64,7 @@ func cachedUTF8Font(fontkey string, utf8Bytes []byte) (def fontDefType, ok bool)
 			utf8File: utf8File,
 		}
 		d.i, _ = generateFontID(d) // usedRunes and utf8File are unexported: not in the ID
+		utf8File.sccs = &sharedSCCS{}
 		e = &utf8FontCacheEntry{data: data, file: utf8File, def: d}
 		utf8FontCache.m[fontkey] = append(utf8FontCache.m[fontkey], e)
 	}
@@ -87,4 +88,37 @@ func (utf *utf8FontFile) clone() *utf8FontFile {
 	c.symbolData = nil
 	c.CodeSymbolDictionary = nil
 	return &c
+}
+
+// sharedSCCS is the rune↔glyph dictionaries of a cached font's cmap, which GenerateCutFont
+// otherwise builds afresh for every document. Made once, then only read.
+type sharedSCCS struct {
+	once                 sync.Once
+	runeCmapPosition     int
+	symbolCharDictionary map[int][]int
+	charSymbolDictionary map[int]int
+}
+
+// sccsDictionaries returns generateSCCSDictionaries' two dictionaries for the cmap subtable at
+// runeCmapPosition: upstream's fresh ones for a font not from the cache, the shared ones otherwise.
+// Callers only read them, and seek before they read the font again.
+func (utf *utf8FontFile) sccsDictionaries(runeCmapPosition int) (map[int][]int, map[int]int) {
+	fresh := func() (map[int][]int, map[int]int) {
+		symbolCharDictionary := make(map[int][]int)
+		charSymbolDictionary := make(map[int]int)
+		utf.generateSCCSDictionaries(runeCmapPosition, symbolCharDictionary, charSymbolDictionary)
+		return symbolCharDictionary, charSymbolDictionary
+	}
+	s := utf.sccs
+	if s == nil {
+		return fresh()
+	}
+	s.once.Do(func() {
+		s.runeCmapPosition = runeCmapPosition
+		s.symbolCharDictionary, s.charSymbolDictionary = fresh()
+	})
+	if s.runeCmapPosition != runeCmapPosition { // the same bytes find the same subtable; never seen
+		return fresh()
+	}
+	return s.symbolCharDictionary, s.charSymbolDictionary
 }

@@ -60,6 +60,7 @@ type utf8FontFile struct {
 	DefaultWidth         float64
 	symbolData           map[int]map[string][]int
 	CodeSymbolDictionary map[int]int
+	sccs                 *sharedSCCS // PATCH (pme, see PATCH.md): set on fonts from the cache
 }
 
 type tableDescription struct {
@@ -519,9 +520,7 @@ func (utf *utf8FontFile) generateCMAP() map[int][]int {
 		return nil
 	}
 
-	symbolCharDictionary := make(map[int][]int)
-	charSymbolDictionary := make(map[int]int)
-	utf.generateSCCSDictionaries(runeCmapPosition, symbolCharDictionary, charSymbolDictionary)
+	symbolCharDictionary, charSymbolDictionary := utf.sccsDictionaries(runeCmapPosition) // PATCH (pme, see PATCH.md)
 
 	utf.charSymbolDictionary = charSymbolDictionary
 
