@@ -83,6 +83,7 @@ func (e *Env) Letters(ctx context.Context) (LettersSummary, error) {
 	// little: a lazier garbage collector here measured 1,000 letters at 7.7 s and 146 MB instead
 	// of 11 s and 46 MB.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer softMemoryLimit(lettersMemoryLimit)()
 	bar := e.progress(len(plan.Due), "letters")
 	// Letters are printed and written in parallel (printing is CPU work, about 10 ms a letter),
 	// then recorded in order a chunk at a time while the next are printed: a crash between writing
@@ -196,6 +197,11 @@ func (e *Env) lettersNotProducible(ctx context.Context) ([]reports.NotProduced, 
 	}
 	return out, nil
 }
+
+// lettersMemoryLimit holds the lazy collector above in check once letters are printed in
+// parallel: 1,000 letters peaked at 239 MB without it and 116 MB with it, in the same 4.4 s
+// (2026-12-07, PostgreSQL, 2 cores, quiet machine; GOMEMLIMIT=100MiB).
+const lettersMemoryLimit = 100 << 20
 
 // letterWorkers is how many letters are printed at once: one a core. A variable for the test that
 // parallel printing gives the bytes a serial one does.

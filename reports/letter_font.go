@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -30,6 +31,27 @@ type LetterFont struct {
 	regular, bold []byte
 	faces         []*sfnt.Font
 	hash          string
+	printable     glyphSet // what checkGlyphs has found, as every letter checks the same characters
+}
+
+// glyphSet remembers, for each character of the Basic Multilingual Plane, whether it was looked
+// up and whether the font prints it: safe for the printing goroutines without a lock.
+type glyphSet struct{ known, yes [1 << 10]atomic.Uint64 }
+
+func (g *glyphSet) lookup(r rune) (yes, known bool) {
+	i, bit := r>>6, uint64(1)<<(r&63)
+	if g.known[i].Load()&bit == 0 {
+		return false, false
+	}
+	return g.yes[i].Load()&bit != 0, true
+}
+
+func (g *glyphSet) store(r rune, yes bool) {
+	i, bit := r>>6, uint64(1)<<(r&63)
+	if yes {
+		g.yes[i].Or(bit)
+	}
+	g.known[i].Or(bit) // after yes: a reader that sees known sees yes
 }
 
 // DefaultLetterFont returns DejaVu Sans and DejaVu Sans Bold, embedded in pme: Latin with all its
@@ -137,6 +159,19 @@ func (f *LetterFont) has(r rune) bool {
 	return true
 }
 
+// prints reports whether letters can print r: the font has it and its script needs no shaping.
+func (f *LetterFont) prints(r rune) bool {
+	if r > 0xFFFF {
+		return false
+	}
+	if yes, known := f.printable.lookup(r); known {
+		return yes
+	}
+	yes := f.has(r) && complexScript(r) == ""
+	f.printable.store(r, yes)
+	return yes
+}
+
 // MissingGlyphError refuses a letter with a character the font cannot print: fpdf would drop it
 // silently, and a child's name printed wrong is worse than a letter not sent.
 type MissingGlyphError struct {
@@ -188,7 +223,7 @@ func fontFor(r rune) string {
 func (f *LetterFont) checkGlyphs(data pme.LetterData, texts ...string) error {
 	for _, s := range texts {
 		for _, r := range s {
-			if r == '\n' || r == ' ' || f.has(r) && complexScript(r) == "" {
+			if r == '\n' || r == ' ' || f.prints(r) {
 				continue
 			}
 			field := "the letter template"
