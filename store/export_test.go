@@ -7,3 +7,6 @@ func SetAttFlushRows(n int) (restore func()) {
 	attFlushRows = n
 	return func() { attFlushRows = old }
 }
+
+// SeverityRank is the case list's default order (see severityRank).
+const SeverityRank = severityRank

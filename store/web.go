@@ -19,7 +19,9 @@ type CaseQuery struct {
 	Offset, Limit                         int
 }
 
-// severityRank orders severities most severe first, as pme cases does.
+// severityRank orders severities most severe first, as pme cases does. Migration 00018 indexes
+// the open cases on it and id: the index's expression must stay the same, or every page of the
+// case list sorts all the open cases again (TestCaseListOrderIsIndexed).
 const severityRank = `CASE c.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END`
 
 // CasePage returns one page of the open (not closed) cases matching q, with their findings, the
