@@ -64,7 +64,7 @@ func cachedUTF8Font(fontkey string, utf8Bytes []byte) (def fontDefType, ok bool)
 			utf8File: utf8File,
 		}
 		d.i, _ = generateFontID(d) // usedRunes and utf8File are unexported: not in the ID
-		utf8File.sccs = &sharedSCCS{}
+		utf8File.shared = &sharedTables{}
 		e = &utf8FontCacheEntry{data: data, file: utf8File, def: d}
 		utf8FontCache.m[fontkey] = append(utf8FontCache.m[fontkey], e)
 	}
@@ -90,13 +90,20 @@ func (utf *utf8FontFile) clone() *utf8FontFile {
 	return &c
 }
 
-// sharedSCCS is the rune↔glyph dictionaries of a cached font's cmap, which GenerateCutFont
-// otherwise builds afresh for every document. Made once, then only read.
-type sharedSCCS struct {
-	once                 sync.Once
+// sharedTables is what GenerateCutFont otherwise rebuilds from a cached font for every document:
+// the rune↔glyph dictionaries of its cmap, its 65,536-entry width table and its glyph offsets
+// (loca). Each is made once, then only read.
+type sharedTables struct {
+	sccsOnce             sync.Once
 	runeCmapPosition     int
 	symbolCharDictionary map[int][]int
 	charSymbolDictionary map[int]int
+
+	cutOnce        sync.Once
+	cutKey         [3]int // metricsCount, numSymbols, locaFormat: the same bytes give the same
+	charWidths     []int
+	defaultWidth   float64
+	symbolPosition []int
 }
 
 // sccsDictionaries returns generateSCCSDictionaries' two dictionaries for the cmap subtable at
@@ -109,11 +116,11 @@ func (utf *utf8FontFile) sccsDictionaries(runeCmapPosition int) (map[int][]int, 
 		utf.generateSCCSDictionaries(runeCmapPosition, symbolCharDictionary, charSymbolDictionary)
 		return symbolCharDictionary, charSymbolDictionary
 	}
-	s := utf.sccs
+	s := utf.shared
 	if s == nil {
 		return fresh()
 	}
-	s.once.Do(func() {
+	s.sccsOnce.Do(func() {
 		s.runeCmapPosition = runeCmapPosition
 		s.symbolCharDictionary, s.charSymbolDictionary = fresh()
 	})
@@ -121,4 +128,30 @@ func (utf *utf8FontFile) sccsDictionaries(runeCmapPosition int) (map[int][]int, 
 		return fresh()
 	}
 	return s.symbolCharDictionary, s.charSymbolDictionary
+}
+
+// cutTables sets CharWidths, DefaultWidth and symbolPosition as GenerateCutFont's parseHMTXTable
+// and parseLOCATable do: parsed afresh for a font not from the cache, shared otherwise. After it,
+// GenerateCutFont only reads symbolPosition, and nothing reads the cut font's CharWidths and
+// DefaultWidth (the document's widths are the cached definition's Cw), so sharing is safe.
+func (utf *utf8FontFile) cutTables(metricsCount, numSymbols, locaFormat int, symbolCharDictionary map[int][]int) {
+	fresh := func() {
+		utf.parseHMTXTable(metricsCount, numSymbols, symbolCharDictionary, 1.0)
+		utf.parseLOCATable(locaFormat, numSymbols)
+	}
+	s := utf.shared
+	if s == nil {
+		fresh()
+		return
+	}
+	key := [3]int{metricsCount, numSymbols, locaFormat}
+	s.cutOnce.Do(func() {
+		fresh()
+		s.cutKey, s.charWidths, s.defaultWidth, s.symbolPosition = key, utf.CharWidths, utf.DefaultWidth, utf.symbolPosition
+	})
+	if s.cutKey != key { // never seen: the same bytes give the same counts
+		fresh()
+		return
+	}
+	utf.CharWidths, utf.DefaultWidth, utf.symbolPosition = s.charWidths, s.defaultWidth, s.symbolPosition
 }

@@ -60,7 +60,7 @@ type utf8FontFile struct {
 	DefaultWidth         float64
 	symbolData           map[int]map[string][]int
 	CodeSymbolDictionary map[int]int
-	sccs                 *sharedSCCS // PATCH (pme, see PATCH.md): set on fonts from the cache
+	shared               *sharedTables // PATCH (pme, see PATCH.md): set on fonts from the cache
 }
 
 type tableDescription struct {
@@ -661,9 +661,7 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 		return nil
 	}
 
-	utf.parseHMTXTable(metricsCount, numSymbols, symbolCharDictionary, 1.0)
-
-	utf.parseLOCATable(LocaFormat, numSymbols)
+	utf.cutTables(metricsCount, numSymbols, LocaFormat, symbolCharDictionary) // PATCH (pme, see PATCH.md)
 
 	cidSymbolPairCollection, symbolArray, symbolCollection, symbolCollectionKeys := utf.parseSymbols(usedRunes)
 
