@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -130,6 +131,47 @@ func TestLetterNotFound(t *testing.T) {
 		_, err := s.Letter(context.Background(), "PME-NOTTH-ERE00")
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Letter(unknown) error = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// RecordLetters adds a batch larger than one INSERT takes, with two templates, all or nothing: a
+// batch holding a letter for an episode already recorded records none of its letters.
+func TestRecordLettersBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		day := pme.MustDate("2026-11-20")
+		var batch []pme.Letter
+		for i := range 250 {
+			l := sampleLetter(fmt.Sprintf("A8012%08d", i), day, 12.5)
+			if i%2 == 1 {
+				l.TemplateHash, l.Template = "t2hash", "Dear {{.Salutation}},\n"
+			}
+			batch = append(batch, l)
+		}
+		if err := s.RecordLetters(ctx, batch[:200]); err != nil {
+			t.Fatalf("RecordLetters: %v", err)
+		}
+		again := append([]pme.Letter{}, batch[200:]...)
+		again = append(again, batch[7])
+		if err := s.RecordLetters(ctx, again); err == nil {
+			t.Error("RecordLetters with a letter already recorded = nil, want an error")
+		}
+		ls, err := s.Letters(ctx, pme.Date{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ls) != 200 {
+			t.Fatalf("letters = %d, want the first batch's 200", len(ls))
+		}
+		for _, i := range []int{0, 1, 199} {
+			got, err := s.Letter(ctx, batch[i].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Template != batch[i].Template || got.SHA256 != batch[i].SHA256 || got.Data.Pupil.UPN != batch[i].UPN {
+				t.Errorf("letter %d read back as template %q, SHA-256 %s, UPN %s", i, got.Template, got.SHA256, got.Data.Pupil.UPN)
+			}
 		}
 	})
 }
