@@ -590,9 +590,17 @@ func (ft *FileTx) snapshotSchools(res pme.SheetResult) []string {
 // closeSnapshot retires the school's current rows from earlier sheets, and marks stale those of the
 // kept pupils.
 func (ft *FileTx) closeSnapshot(table, school string, kept []int64) error {
-	q := `UPDATE ` + table + ` SET is_current = FALSE, stale = FALSE
-		WHERE laestab = ? AND is_current AND sheet_id <> ?`
-	args := []any{school, ft.sheet.id}
+	earlier, arg := `laestab = ? AND is_current AND sheet_id <> ?`, ft.sheet.id
+	if w, ok := ft.w.(interface{ sheetRowsFrom(string) (int64, bool) }); ok {
+		if first, ok := w.sheetRowsFrom(table); ok {
+			// SQLite: the earlier sheets' rows are those below the sheet's first, found in the index
+			// on (laestab, is_current), whose last column is the id, without reading the sheet's own
+			// rows to compare their sheet (0.18-0.24 s after a 100,000-row sheet).
+			earlier, arg = `laestab = ? AND is_current = 1 AND id < ?`, first
+		}
+	}
+	q := `UPDATE ` + table + ` SET is_current = FALSE, stale = FALSE WHERE ` + earlier
+	args := []any{school, arg}
 	if len(kept) > 0 {
 		frag, arg := ft.s.inList("pupil_id", kept)
 		q += ` AND NOT (` + frag + `)`
@@ -604,8 +612,8 @@ func (ft *FileTx) closeSnapshot(table, school string, kept []int64) error {
 	if len(kept) == 0 {
 		return nil
 	}
-	q = `UPDATE ` + table + ` SET stale = TRUE WHERE laestab = ? AND is_current AND sheet_id <> ?`
-	if _, err := ft.tx.ExecContext(ft.ctx, ft.tx.Rebind(q), school, ft.sheet.id); err != nil {
+	q = `UPDATE ` + table + ` SET stale = TRUE WHERE ` + earlier
+	if _, err := ft.tx.ExecContext(ft.ctx, ft.tx.Rebind(q), school, arg); err != nil {
 		return fmt.Errorf("keep stale %s rows: %w", table, err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 
@@ -10,18 +11,34 @@ import (
 	"pme"
 )
 
-// sqliteWriter writes a file's batches to SQLite through statements prepared once per file inside
-// its transaction, each inserting up to sqliteRowsPerInsert rows: SQLite runs in-process, so it
-// needs no staging, but one statement per row spent most of the time in database/sql.
+// sqliteWriter writes a file's batches to SQLite inside its transaction, each statement inserting
+// up to sqliteRowsPerInsert rows. SQLite runs in-process, so it needs no staging; what costs is the
+// way to it: one statement per row spent most of the time in database/sql, and at 100 rows a
+// statement database/sql's checking and converting of every value (and a goroutine a statement to
+// watch the context) still cost a fifth of the writer's time. The inserts therefore go to the
+// driver's own statements on the file's connection (see exec), with values already of the
+// driver's types; lookups and the rare statements stay on the transaction.
 type sqliteWriter struct {
-	ft        *FileTx
-	stmts     map[string]*sqlx.Stmt
-	args      []any // one row's values, reused
-	batchArgs []any // one statement's values, reused
+	ft    *FileTx
+	stmts map[string]*sqlx.Stmt  // prepared on the transaction
+	raw   map[string]driver.Stmt // prepared on the driver's connection (see exec)
+	vals  []driver.NamedValue    // one statement's values, reused
+	rows  int                    // rows in vals
+	// lead starts every row of the statement being built: the values the same in all of them (the
+	// file's id, the sheet's, the run date) written into the statement, not bound to each row.
+	// Binding a value costs several calls into SQLite, each taking the connection's mutex.
+	lead string
+
+	receivedSQL string // the file's run date, as an SQL literal
+	// first is the id of the first row the current sheet wrote to each record table, and sheet
+	// that sheet's id: every row of the table below it is an earlier sheet's (see sheetRowsFrom).
+	first map[string]int64
+	sheet int64
 }
 
 func newSQLiteWriter(ft *FileTx) (batchWriter, error) {
-	return &sqliteWriter{ft: ft, stmts: map[string]*sqlx.Stmt{}}, nil
+	return &sqliteWriter{ft: ft, stmts: map[string]*sqlx.Stmt{}, raw: map[string]driver.Stmt{},
+		receivedSQL: dateLiteral(ft.received), first: map[string]int64{}}, nil
 }
 
 // stmt returns the statement for q, preparing it on first use.
@@ -37,6 +54,36 @@ func (w *sqliteWriter) stmt(q string) (*sqlx.Stmt, error) {
 	return st, nil
 }
 
+// exec runs q with vals on the driver's statement, prepared on first use on the file's connection,
+// in the file's transaction (SQLite's transaction is the connection's). The statement runs with no
+// context to watch: the context is checked before each one instead, and one statement of a few
+// hundred rows takes about a millisecond.
+func (w *sqliteWriter) exec(q string, vals []driver.NamedValue) error {
+	if err := w.ft.ctx.Err(); err != nil {
+		return err
+	}
+	return w.ft.conn.Raw(func(dc any) error {
+		st, ok := w.raw[q]
+		if !ok {
+			prep, ok := dc.(driver.ConnPrepareContext)
+			if !ok {
+				return fmt.Errorf("driver %T cannot prepare", dc)
+			}
+			var err error
+			if st, err = prep.PrepareContext(context.Background(), q); err != nil {
+				return fmt.Errorf("prepare: %w", err)
+			}
+			w.raw[q] = st
+		}
+		x, ok := st.(driver.StmtExecContext)
+		if !ok {
+			return fmt.Errorf("driver statement %T cannot execute", st)
+		}
+		_, err := x.ExecContext(context.Background(), vals)
+		return err
+	})
+}
+
 func (w *sqliteWriter) close() error {
 	var first error
 	for q, st := range w.stmts {
@@ -45,7 +92,87 @@ func (w *sqliteWriter) close() error {
 		}
 		delete(w.stmts, q)
 	}
+	if len(w.raw) > 0 {
+		err := w.ft.conn.Raw(func(any) error {
+			for q, st := range w.raw {
+				if err := st.Close(); err != nil && first == nil {
+					first = err
+				}
+				delete(w.raw, q)
+			}
+			return nil
+		})
+		if err != nil && first == nil {
+			first = err
+		}
+	}
 	return first
+}
+
+// add appends one value of the row being built.
+func (w *sqliteWriter) add(v any) {
+	w.vals = append(w.vals, driver.NamedValue{Ordinal: len(w.vals) + 1, Value: v})
+}
+
+// endRow counts the row just added, and runs m when sqliteRowsPerInsert rows are waiting.
+func (w *sqliteWriter) endRow(m multiInsert) error {
+	if w.rows++; w.rows == sqliteRowsPerInsert {
+		return w.flushRows(m)
+	}
+	return nil
+}
+
+// flushRows runs m over the rows waiting.
+func (w *sqliteWriter) flushRows(m multiInsert) error {
+	if w.rows == 0 {
+		return nil
+	}
+	err := w.exec(m.sql(w.rows, w.lead), w.vals)
+	clear(w.vals) // drop the references to this batch's strings
+	w.vals, w.rows = w.vals[:0], 0
+	return err
+}
+
+// sqliteDate is a date's stored value: "YYYY-MM-DD", or NULL for none (as pme.Date.Value, without
+// time.Format, which cost a tenth of the writer's time at six dates a row).
+func sqliteDate(d pme.Date) any {
+	if d.IsZero() {
+		return nil
+	}
+	y, m, day := d.Time().Date()
+	if y < 0 || y > 9999 {
+		return d.String()
+	}
+	b := [10]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + day/10), byte('0' + day%10)}
+	return string(b[:])
+}
+
+// dateLiteral is a date as an SQL literal: 'YYYY-MM-DD' (digits and dashes only), or NULL.
+func dateLiteral(d pme.Date) string {
+	if s, ok := sqliteDate(d).(string); ok {
+		return "'" + s + "'"
+	}
+	return "NULL"
+}
+
+// maxID returns the largest id in table (0 for none). The file's transaction has held SQLite's one
+// write lock since its first statement (the file's row), so no one else adds rows until it ends:
+// the ids above stay free for it.
+func (w *sqliteWriter) maxID(table string) (int64, error) {
+	var id int64
+	err := w.ft.tx.GetContext(w.ft.ctx, &id, `SELECT COALESCE(MAX(id), 0) FROM `+table)
+	return id, err
+}
+
+// sheetRowsFrom returns the id of the first row the current sheet wrote to table: rows below it
+// are earlier sheets', rows from it on the sheet's own. ok is false when the sheet wrote none.
+func (w *sqliteWriter) sheetRowsFrom(table string) (first int64, ok bool) {
+	if w.sheet != w.ft.sheet.id {
+		return 0, false
+	}
+	first, ok = w.first[table]
+	return first, ok
 }
 
 const (
@@ -74,57 +201,61 @@ func (w *sqliteWriter) lookupPupils(upns []string, former bool) ([]pupilRow, err
 }
 
 func (w *sqliteWriter) writePupils(ps []*pupilState) error {
-	upd, err := w.stmt(`UPDATE pupil SET surname = ?, forename = ?, name_key = ?, dob = ?, gender = ?, nc_year = ?,
-		sen = ?, file_id = ? WHERE id = ?`)
-	if err != nil {
-		return err
-	}
-	fresh := map[string]*pupilState{}
+	var fresh []*pupilState
 	for _, st := range ps {
 		p := &st.p
 		if st.isNew {
-			fresh[p.UPN] = st
+			fresh = append(fresh, st)
 			continue
 		}
-		if _, err = upd.ExecContext(w.ft.ctx, p.Surname, p.Forename, nameKey(p.Surname, p.Forename), p.DOB,
-			p.Gender, p.NCYear, p.SEN, w.ft.fileID, st.id); err != nil {
+		w.vals = w.vals[:0]
+		for _, v := range []any{p.Surname, p.Forename, nameKey(p.Surname, p.Forename), sqliteDate(p.DOB),
+			p.Gender, p.NCYear, p.SEN, w.ft.fileID, st.id} {
+			w.add(v)
+		}
+		if err := w.exec(updatePupil, w.vals); err != nil {
 			return fmt.Errorf("write pupil: %w", err)
 		}
 	}
-	// New pupils are inserted many to a statement; RETURNING gives each one's id with its UPN, as
-	// its rows come in no promised order.
-	var ret struct {
-		ID  int64  `db:"id"`
-		UPN string `db:"upn"`
-	}
-	err = w.insertRows(insertPupils, len(ps), func(i int) []any {
-		st := ps[i]
-		if !st.isNew {
-			return nil
-		}
-		p := &st.p
-		w.args = append(w.args[:0], p.UPN, st.temp, p.Surname, p.Forename, nameKey(p.Surname, p.Forename), p.DOB,
-			p.Gender, p.NCYear, p.SEN, w.ft.fileID)
-		return w.args
-	}, func(rows *sqlx.Rows) error {
-		if err := rows.StructScan(&ret); err != nil {
-			return err
-		}
-		if st := fresh[ret.UPN]; st != nil {
-			st.id = ret.ID
-		}
+	w.vals = w.vals[:0]
+	if len(fresh) == 0 {
 		return nil
-	})
+	}
+	// New pupils are numbered here, after the largest id and in the order the file first lists
+	// them (as SQLite itself numbered them), rather than given theirs by RETURNING, which made
+	// SQLite keep the statement's rows to return and cost as much again as the insert (the write
+	// lock makes the numbers safe: see maxID).
+	last, err := w.maxID("pupil")
 	if err != nil {
 		return fmt.Errorf("write pupils: %w", err)
 	}
+	w.lead = fmt.Sprintf("%d, ", w.ft.fileID)
 	for _, st := range fresh {
-		if st.id == 0 {
-			return fmt.Errorf("write pupils: no id returned for a new pupil")
+		last++
+		st.id = last
+		p := &st.p
+		w.add(st.id)
+		w.add(p.UPN)
+		w.add(st.temp)
+		w.add(p.Surname)
+		w.add(p.Forename)
+		w.add(nameKey(p.Surname, p.Forename))
+		w.add(sqliteDate(p.DOB))
+		w.add(p.Gender)
+		w.add(p.NCYear)
+		w.add(p.SEN)
+		if err := w.endRow(insertPupils); err != nil {
+			return fmt.Errorf("write pupils: %w", err)
 		}
+	}
+	if err := w.flushRows(insertPupils); err != nil {
+		return fmt.Errorf("write pupils: %w", err)
 	}
 	return nil
 }
+
+const updatePupil = `UPDATE pupil SET surname = ?, forename = ?, name_key = ?, dob = ?, gender = ?, nc_year = ?,
+	sen = ?, file_id = ? WHERE id = ?`
 
 // sqliteRowsPerInsert is how many rows one INSERT takes: one statement per row spent more time in
 // database/sql and the driver than in SQLite. 100 rows of 15 values stay far below SQLite's limit
@@ -139,9 +270,9 @@ type multiInsert struct {
 	tail string
 }
 
-// sql returns the statement for n rows.
-func (m multiInsert) sql(n int) string {
-	group := "(" + strings.TrimSuffix(strings.Repeat("?, ", m.cols), ", ") + ")"
+// sql returns the statement for n rows, each starting with lead (literal values and a comma).
+func (m multiInsert) sql(n int, lead string) string {
+	group := "(" + lead + strings.TrimSuffix(strings.Repeat("?, ", m.cols), ", ") + ")"
 	var b strings.Builder
 	b.WriteString(m.head)
 	b.WriteString(" VALUES ")
@@ -156,76 +287,22 @@ func (m multiInsert) sql(n int) string {
 	return b.String()
 }
 
-// insertRows runs m over rows 0..n-1, sqliteRowsPerInsert at a time, in order: row(i) gives a row's
-// values (nil to leave it out), and scan, when m has RETURNING, reads each returned row. SQLite
-// applies a statement's rows one after another, so a later row of an event updates the earlier one
-// just as it would in a statement of its own.
-func (w *sqliteWriter) insertRows(m multiInsert, n int, row func(i int) []any, scan func(*sqlx.Rows) error) error {
-	args := w.batchArgs[:0]
-	rows := 0
-	flush := func() error {
-		if rows == 0 {
-			return nil
-		}
-		st, err := w.stmt(m.sql(rows))
-		if err != nil {
-			return err
-		}
-		if scan == nil {
-			_, err = st.ExecContext(w.ft.ctx, args...)
-		} else {
-			err = queryEach(w.ft.ctx, st, args, scan)
-		}
-		args, rows = args[:0], 0
-		return err
-	}
-	for i := 0; i < n; i++ {
-		vals := row(i)
-		if vals == nil {
-			continue
-		}
-		args = append(args, vals...)
-		if rows++; rows == sqliteRowsPerInsert {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	err := flush()
-	clear(args[:cap(args)]) // drop the references to this batch's strings
-	w.batchArgs = args[:0]
-	return err
-}
-
-func queryEach(ctx context.Context, st *sqlx.Stmt, args []any, scan func(*sqlx.Rows) error) error {
-	rows, err := st.QueryxContext(ctx, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
 var (
-	insertPupils = multiInsert{head: `INSERT INTO pupil (upn, is_temp, surname, forename, name_key, dob, gender,
-		nc_year, sen, file_id)`, cols: 10, tail: `RETURNING id, upn`}
-	insertTimetables = multiInsert{head: `INSERT INTO timetable (file_id, sheet_id, row_num, laestab, pupil_id,
-		received, start_date, planned_end_date, actual_end_date, hours_per_week, reason, parental_agreement,
-		review_date)`, cols: 13}
-	insertPlacements = multiInsert{head: `INSERT INTO placement (file_id, sheet_id, row_num, laestab, pupil_id,
-		received, provider_name, provider_urn, provider_ukprn, provider_registered, start_date, end_date,
-		hours_at_provider, hours_at_school, reason)`, cols: 15}
+	// Each INSERT's columns start with those in its lead (see sqliteWriter.lead).
+	insertPupils = multiInsert{head: `INSERT INTO pupil (file_id, id, upn, is_temp, surname, forename, name_key, dob,
+		gender, nc_year, sen)`, cols: 10}
+	insertTimetables = multiInsert{head: `INSERT INTO timetable (file_id, sheet_id, received, row_num, laestab,
+		pupil_id, start_date, planned_end_date, actual_end_date, hours_per_week, reason, parental_agreement,
+		review_date)`, cols: 10}
+	insertPlacements = multiInsert{head: `INSERT INTO placement (file_id, sheet_id, received, row_num, laestab,
+		pupil_id, provider_name, provider_urn, provider_ukprn, provider_registered, start_date, end_date,
+		hours_at_provider, hours_at_school, reason)`, cols: 12}
 	// An event re-sent updates its row in place (returns.md): its key is (school, pupil, category,
 	// start date). A re-send with the same values leaves the row (and its file and received date)
 	// untouched: schools re-send the year so far every month, and rewriting it would cost most of
 	// the load.
-	upsertSuspensions = multiInsert{head: `INSERT INTO suspension (file_id, sheet_id, row_num, laestab, pupil_id,
-		received, category, start_date, sessions, reason, reason2, reason3, sixth_day_provision)`, cols: 13,
+	upsertSuspensions = multiInsert{head: `INSERT INTO suspension (file_id, sheet_id, received, row_num, laestab,
+		pupil_id, category, start_date, sessions, reason, reason2, reason3, sixth_day_provision)`, cols: 10,
 		tail: `ON CONFLICT (pupil_id, start_date, category, laestab) DO UPDATE SET file_id = excluded.file_id,
 		sheet_id = excluded.sheet_id, row_num = excluded.row_num, received = excluded.received,
 		sessions = excluded.sessions, reason = excluded.reason, reason2 = excluded.reason2,
@@ -233,18 +310,107 @@ var (
 	WHERE (suspension.sessions, suspension.reason, suspension.reason2, suspension.reason3, suspension.sixth_day_provision)
 		<> (excluded.sessions, excluded.reason, excluded.reason2, excluded.reason3, excluded.sixth_day_provision)`}
 	insertIssues = multiInsert{head: `INSERT INTO issue (file_id, sheet, row_num, col, value, code, severity, message)`,
-		cols: 8}
+		cols: 7}
 )
 
+// writeRecords writes the records of type t in file order: SQLite applies a statement's rows one
+// after another, so a later row of an event updates the earlier one just as it would in a
+// statement of its own.
 func (w *sqliteWriter) writeRecords(t pme.ReturnType, recs []pendingRecord, ids []int64) error {
 	m := map[pme.ReturnType]multiInsert{pme.ReducedTimetable: insertTimetables,
 		pme.AlternativeProvision: insertPlacements, pme.Suspensions: upsertSuspensions}[t]
-	return w.insertRows(m, len(recs), func(i int) []any {
-		if recs[i].rec.Type != t {
-			return nil
+	if t.Snapshot() {
+		if err := w.markSheetStart(recordTable[t]); err != nil {
+			return err
 		}
-		return recordArgs(w.ft, &recs[i], ids[i])
-	}, nil)
+	}
+	ft := w.ft
+	w.vals, w.rows = w.vals[:0], 0
+	w.lead = fmt.Sprintf("%d, %d, %s, ", ft.fileID, ft.sheet.id, w.receivedSQL)
+	for i := range recs {
+		p := &recs[i]
+		r := &p.rec
+		if r.Type != t {
+			continue
+		}
+		w.add(int64(r.Row))
+		w.add(r.LAESTAB)
+		w.add(ids[i])
+		switch t {
+		case pme.ReducedTimetable:
+			x := &p.tt
+			w.add(sqliteDate(x.StartDate))
+			w.add(sqliteDate(x.PlannedEndDate))
+			w.add(sqliteDate(x.ActualEndDate))
+			w.add(x.HoursPerWeek)
+			w.add(x.Reason)
+			w.add(x.ParentalAgreement)
+			w.add(sqliteDate(x.ReviewDate))
+		case pme.AlternativeProvision:
+			x := &p.pl
+			w.add(x.ProviderName)
+			w.add(x.ProviderURN)
+			w.add(x.ProviderUKPRN)
+			w.add(x.ProviderRegistered)
+			w.add(sqliteDate(x.StartDate))
+			w.add(sqliteDate(x.EndDate))
+			w.add(x.HoursAtProvider)
+			w.add(x.HoursAtSchool)
+			w.add(x.Reason)
+		default:
+			x := &p.su
+			w.add(x.Category)
+			w.add(sqliteDate(x.StartDate))
+			w.add(int64(x.Sessions))
+			w.add(x.Reason)
+			w.add(x.Reason2)
+			w.add(x.Reason3)
+			w.add(x.SixthDayProvision)
+		}
+		if err := w.endRow(m); err != nil {
+			return err
+		}
+	}
+	return w.flushRows(m)
+}
+
+// markSheetStart notes, before the sheet's first rows go into table, the id they will start from.
+func (w *sqliteWriter) markSheetStart(table string) error {
+	if w.sheet != w.ft.sheet.id {
+		w.sheet = w.ft.sheet.id
+		clear(w.first)
+	}
+	if _, ok := w.first[table]; ok {
+		return nil
+	}
+	last, err := w.maxID(table)
+	if err != nil {
+		return err
+	}
+	w.first[table] = last + 1
+	return nil
+}
+
+func (w *sqliteWriter) writeIssues(is []pme.Issue) error {
+	w.vals, w.rows = w.vals[:0], 0
+	w.lead = fmt.Sprintf("%d, ", w.ft.fileID)
+	for i := range is {
+		x := &is[i]
+		w.add(x.Sheet)
+		w.add(int64(x.Row))
+		w.add(x.Column)
+		w.add(x.Value)
+		w.add(x.Code)
+		w.add(x.Severity)
+		w.add(x.Message)
+		if err := w.endRow(insertIssues); err != nil {
+			return fmt.Errorf("write issues: %w", err)
+		}
+	}
+	if err := w.flushRows(insertIssues); err != nil {
+		return fmt.Errorf("write issues: %w", err)
+	}
+	return nil
 }
 
 // recordArgs lists a record's values in the column order of its table's INSERT (and COPY). The
@@ -267,16 +433,4 @@ func recordArgs(ft *FileTx, p *pendingRecord, pupilID int64) []any {
 	}
 	ft.args = args
 	return args
-}
-
-func (w *sqliteWriter) writeIssues(is []pme.Issue) error {
-	err := w.insertRows(insertIssues, len(is), func(i int) []any {
-		x := &is[i]
-		w.args = append(w.args[:0], w.ft.fileID, x.Sheet, x.Row, x.Column, x.Value, x.Code, x.Severity, x.Message)
-		return w.args
-	}, nil)
-	if err != nil {
-		return fmt.Errorf("write issues: %w", err)
-	}
-	return nil
 }
