@@ -116,3 +116,58 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// The SQLite writer numbers new pupils itself, after the largest stored id, instead of asking
+// SQLite for each one's id. That is safe because the file's transaction holds SQLite's one write
+// lock from its first statement to its end: here a second connection trying to store a pupil while
+// a file is open is kept out, and the file's pupils take the ids after the largest (a deleted
+// largest id is taken again, as SQLite itself numbers rows) in the order the file first lists them.
+func TestSQLitePupilsNumberedUnderTheWriteLock(t *testing.T) {
+	url := storetest.Backends(t)[store.SQLite]
+	s := storetest.Open(t, url)
+	other := storetest.Open(t, url)
+	ctx := context.Background()
+	rt := func(cs ...child) sheet {
+		sh := sheet{typ: pme.ReducedTimetable, name: "Reduced timetables", schools: []string{schoolA}}
+		for _, c := range cs {
+			sh.recs = append(sh.recs, timetable(schoolA, c, "2026-01-05", 10))
+		}
+		return sh
+	}
+	if err := feed(t, s, "first.csv", rt(ada, bo)).Commit(pme.FileAccepted); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	for _, q := range []string{`DELETE FROM timetable WHERE pupil_id = 2`, `DELETE FROM pupil WHERE id = 2`} {
+		if _, err := s.DB().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ft := feed(t, s, "second.csv", rt(zoe, ada, cy, zoe))
+	wait, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	_, err := other.DB().ExecContext(wait, `INSERT INTO pupil (upn, surname, forename, name_key, file_id, updated)
+		VALUES ('X000000000001', 'Other', 'Writer', 'other\x1fwriter', 1, '')`)
+	if err == nil {
+		t.Fatal("another connection stored a pupil while a file was open")
+	}
+	if err := ft.Commit(pme.FileAccepted); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	var got []struct {
+		ID  int64  `db:"id"`
+		UPN string `db:"upn"`
+	}
+	if err := s.DB().SelectContext(ctx, &got, `SELECT id, upn FROM pupil ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{ada.upn, zoe.upn, cy.upn}
+	if len(got) != len(want) {
+		t.Fatalf("pupils %+v, want ids 1-3 for %v", got, want)
+	}
+	for i, p := range got {
+		if p.ID != int64(i+1) || p.UPN != want[i] {
+			t.Fatalf("pupils %+v, want ids 1-3 for %v", got, want)
+		}
+	}
+}
