@@ -292,3 +292,10 @@ func countOutsideQuotes(line []byte, d byte) int {
 	}
 	return n
 }
+
+// IsText reports a workbook read from a CSV or tab-separated text file, whose reader holds
+// nothing from one row to the next.
+func IsText(wb Workbook) bool {
+	_, ok := wb.(*csvWorkbook)
+	return ok
+}

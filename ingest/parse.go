@@ -104,7 +104,7 @@ type parser struct {
 	common     *Matcher
 	fileSchool string
 	schools    SchoolDirectory
-	seed       maphash.Seed
+	seeds      [2]maphash.Seed // the duplicate checks' hashes (see hasher)
 
 	records []pme.Record
 	issues  []pme.Issue
@@ -117,7 +117,7 @@ func newParser(opt Options, sink Sink) *parser {
 	if opt.Today.IsZero() {
 		opt.Today = pme.DateOf(time.Now().UTC())
 	}
-	p := &parser{opt: opt, sink: sink, seed: maphash.MakeSeed(), named: map[string]bool{},
+	p := &parser{opt: opt, sink: sink, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, named: map[string]bool{},
 		records: make([]pme.Record, 0, BatchSize), issues: make([]pme.Issue, 0, BatchSize)}
 	var all []Column
 	types := pme.ReturnTypes
@@ -316,11 +316,10 @@ func headerIssue(v *validator, i int, msg string) pme.Issue {
 		Code: pme.CodeColumnUnknown, Severity: pme.SeverityWarning, Message: msg}
 }
 
-// sheetState is what one sheet's rows accumulate: the duplicate sets hold a 64-bit hash and a row
-// number per row (32 to 48 bytes a row for the two; the file size limit bounds the rows).
+// sheetState is what one sheet's rows accumulate: the duplicate checks hold 12 bytes a row in
+// memory (see dupSets; the file size limit bounds the rows).
 type sheetState struct {
-	rows       rowSet // exact row hash → first row number
-	keys       rowSet // pupil-period or event key hash → first accepted row number
+	dups       dupSets
 	schools    map[string]bool
 	lastSchool string // the last school added to schools
 }
@@ -335,8 +334,8 @@ const rowsBeforeHint = 1000
 // rows validates the data rows of a sheet.
 func (p *parser) rows(v *validator, it RowIter, sr *pme.SheetResult) error {
 	st := sheetState{schools: map[string]bool{}}
-	h := hasher{seed: p.seed}
-	h.h.SetSeed(p.seed)
+	defer st.dups.close()
+	h := newHasher(p.seeds)
 	for it.Next() {
 		row, num := it.Row(), it.Num()
 		if p.ignorable(v, row) {
@@ -345,32 +344,26 @@ func (p *parser) rows(v *validator, it RowIter, sr *pme.SheetResult) error {
 		sr.Rows++
 		if sr.Rows == rowsBeforeHint {
 			if h, ok := it.(rowsHinter); ok {
-				n := h.RowsHint()
-				st.rows.reserve(n)
-				st.keys.reserve(n)
+				if err := st.dups.reserve(h.RowsHint()); err != nil {
+					return dupError(err)
+				}
 			}
 		}
 		if limit := p.opt.Limits.MaxRowsPerSheet; limit > 0 && sr.Rows > limit {
 			return &pme.FileError{Code: pme.CodeFileTooLarge, Message: fmt.Sprintf(
 				"A sheet has more than %d rows: split the return into smaller files.", limit)}
 		}
-		// The row is validated before the exact-copy check, so that the check and the key check
-		// look up their sets together: each lookup is a cache miss on a large table, and issued
-		// together the two misses overlap (one after the other they were a fifth of the time of
-		// parsing a 1M-row CSV, together a seventh). An exact copy's validation is thrown away.
+		// The row is validated before the exact-copy check: an exact copy of an accepted row is
+		// found through its key (see dupSets). An exact copy's validation is thrown away.
 		sum := h.row(row)
 		r := v.validate(num, row)
 		accepted := v.errors == 0
-		var key uint64
-		if accepted {
-			key = h.key(r)
+		key := h.key(r)
+		first, copied, keyFirst, keyDup, err := st.dups.check(sum, key)
+		if err != nil {
+			return dupError(err)
 		}
-		first, copied := st.rows.firstRow(sum)
-		var keyFirst int32
-		var keyDup bool
-		if accepted {
-			keyFirst, keyDup = st.keys.firstRow(key)
-		}
+		keyDup = keyDup && accepted
 		if copied {
 			sr.Skipped++
 			if err := p.issue(pme.Issue{Sheet: v.sheet, Row: num, Column: v.h.ColumnName(ColUPN), Value: v.h.Text(row, ColUPN),
@@ -380,9 +373,8 @@ func (p *parser) rows(v *validator, it RowIter, sr *pme.SheetResult) error {
 			}
 			continue
 		}
-		st.rows.add(sum, int32(num))
-		if accepted && !keyDup {
-			st.keys.add(key, int32(num))
+		if err := st.dups.add(int32(num), sum, key, accepted && !keyDup); err != nil {
+			return dupError(err)
 		}
 		if err := p.row(v, &st, sr, r, keyFirst, keyDup); err != nil {
 			return err
@@ -393,6 +385,9 @@ func (p *parser) rows(v *validator, it RowIter, sr *pme.SheetResult) error {
 	}
 	return p.finishSchools(v, &st, sr)
 }
+
+// dupError wraps a failure of the duplicate checks' temporary file.
+func dupError(err error) error { return fmt.Errorf("check rows for duplicates: %w", err) }
 
 // row finishes a validated data row, not an exact copy, and sends its record and issues on.
 // keyDup says an earlier accepted row, keyFirst, has the row's key (see keyHash).
@@ -433,30 +428,45 @@ func (p *parser) row(v *validator, st *sheetState, sr *pme.SheetResult, r rowRes
 	return nil
 }
 
-// hasher hashes rows and keys for the duplicate checks. The bytes are gathered in buf and hashed
-// at once: maphash.Hash's WriteString per cell was 4% of the instructions of parsing a 1M-row CSV.
+// hasher hashes rows and keys for the duplicate checks, 128 bits each (two maphash sums under two
+// seeds: see dupSets). The bytes are gathered in buf and hashed at once: maphash.Hash's
+// WriteString per cell was 4% of the instructions of parsing a 1M-row CSV.
 type hasher struct {
-	seed maphash.Seed
-	h    maphash.Hash // for a row longer than hashChunk; it hashes as maphash.Bytes does
-	buf  []byte
+	seeds [2]maphash.Seed
+	h     [2]maphash.Hash // for a row longer than hashChunk; it hashes as maphash.Bytes does
+	buf   []byte
+}
+
+func newHasher(seeds [2]maphash.Seed) *hasher {
+	h := &hasher{seeds: seeds}
+	h.h[0].SetSeed(seeds[0])
+	h.h[1].SetSeed(seeds[1])
+	return h
 }
 
 // hashChunk bounds buf: a longer row is hashed in pieces rather than copied whole.
 const hashChunk = 4 << 10
 
+func (h *hasher) sum(b []byte) hash128 {
+	return hash128{maphash.Bytes(h.seeds[0], b), maphash.Bytes(h.seeds[1], b)}
+}
+
 // row hashes a row's cells, trimmed, for the exact-copy check.
-func (h *hasher) row(row []Cell) uint64 {
+func (h *hasher) row(row []Cell) hash128 {
 	long := false
 	b := h.buf[:0]
 	for _, c := range row {
 		s := trimSpace(c.Value)
 		if len(b)+len(s) >= hashChunk {
 			if !long {
-				h.h.Reset()
+				h.h[0].Reset()
+				h.h[1].Reset()
 				long = true
 			}
-			h.h.Write(b)
-			h.h.WriteString(s)
+			for i := range h.h {
+				h.h[i].Write(b)
+				h.h[i].WriteString(s)
+			}
 			b = append(b[:0], 0)
 			continue
 		}
@@ -465,17 +475,18 @@ func (h *hasher) row(row []Cell) uint64 {
 	}
 	h.buf = b
 	if long {
-		h.h.Write(b)
-		return h.h.Sum64()
+		h.h[0].Write(b)
+		h.h[1].Write(b)
+		return hash128{h.h[0].Sum64(), h.h[1].Sum64()}
 	}
-	return maphash.Bytes(h.seed, b)
+	return h.sum(b)
 }
 
 // key hashes an accepted row's key, which a later accepted row must not repeat: for snapshots
 // the same pupil and period (school, UPN, start date, end date: the actual end date of a
 // timetable if given, else its planned end); for suspensions the same event (school, UPN,
 // category, start date). Exact copies are not checked: they are skipped.
-func (h *hasher) key(r rowResult) uint64 {
+func (h *hasher) key(r rowResult) hash128 {
 	b := append(h.buf[:0], r.school...)
 	b = append(b, 0)
 	b = append(b, r.rec.Pupil.UPN...)
@@ -493,7 +504,7 @@ func (h *hasher) key(r rowResult) uint64 {
 		b = appendDate(b, r.end)
 	}
 	h.buf = b
-	return maphash.Bytes(h.seed, b)
+	return h.sum(b)
 }
 
 // appendDate appends a date in four bytes without formatting it (the zero date as zeros).

@@ -198,7 +198,7 @@ func (e *Env) ingestFile(ctx context.Context, path string, dir ingest.SchoolDire
 	bar := e.progress(-1, "rows of file "+sha[:12]) // a hash, not the name: logs carry no names
 	defer bar.Finish()
 	async := newAsyncSink(ft)
-	tee := &collectSink{Sink: async, progress: bar}
+	tee := &collectSink{Sink: async, progress: bar, text: ingest.IsText(wb)}
 	res, err := ingest.Parse(wb, ingest.Options{
 		FileName:   name,
 		Today:      e.Today,
@@ -207,6 +207,7 @@ func (e *Env) ingestFile(ctx context.Context, path string, dir ingest.SchoolDire
 		Limits:     e.limits(), // a returns sheet keeps its own row limit
 		Attendance: att,
 	}, tee)
+	tee.sheetEnded() // a sheet cut short by an error keeps no limit of its own
 	if storeErr := async.Close(); err == nil {
 		err = storeErr
 	}
@@ -381,10 +382,32 @@ func (e *Env) destination(kind, name, sha string, at time.Time) string {
 }
 
 // collectSink passes everything to the store and keeps the issues for the summary and feedback.
+// While a returns sheet of a text file is read, it sets the tighter memory limit for it.
 type collectSink struct {
 	ingest.Sink
 	issues   []pme.Issue
 	progress Progress
+	text     bool
+	restore  func() // the limit before the sheet's, while it is read
+}
+
+func (c *collectSink) StartSheet(s pme.SheetResult) error {
+	if c.text && !s.ReturnType.Attendance() && c.restore == nil {
+		c.restore = softMemoryLimit(textReturnMemoryLimit)
+	}
+	return c.Sink.StartSheet(s)
+}
+
+func (c *collectSink) EndSheet(s pme.SheetResult) error {
+	c.sheetEnded()
+	return c.Sink.EndSheet(s)
+}
+
+func (c *collectSink) sheetEnded() {
+	if c.restore != nil {
+		c.restore()
+		c.restore = nil
+	}
 }
 
 func (c *collectSink) Records(batch []pme.Record) error {

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package ingest
+
+func allocSlots(n int) ([]uint32, []byte) { return make([]uint32, n), nil }
+
+func freeSlots([]uint32, []byte) {}
