@@ -104,3 +104,33 @@ func TestHasherRowMatchesCellByCell(t *testing.T) {
 		t.Fatalf("buffer grew to %d bytes, want at most %d", len(h.buf), hashChunk+1)
 	}
 }
+
+// BenchmarkDupSets checks and adds a million distinct rows, the tables reserved for them as a
+// large CSV's are: nearly every lookup is a miss in a table larger than the caches.
+func BenchmarkDupSets(b *testing.B) {
+	const rows = 1_000_000
+	r := rand.New(rand.NewPCG(3, 4))
+	hashes := make([]hash128, 2*rows)
+	for i := range hashes {
+		hashes[i] = hash128{r.Uint64(), r.Uint64()}
+	}
+	b.ResetTimer()
+	for range b.N {
+		var d dupSets
+		if err := d.reserve(rows); err != nil {
+			b.Fatal(err)
+		}
+		for i := range int32(rows) {
+			row, key := hashes[2*i], hashes[2*i+1]
+			_, copied, _, keyDup, err := d.check(row, key)
+			if err != nil || copied || keyDup {
+				b.Fatal(err, copied, keyDup)
+			}
+			if err := d.add(i, row, key, true); err != nil {
+				b.Fatal(err)
+			}
+		}
+		d.close()
+	}
+	b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
+}
