@@ -393,7 +393,7 @@ type collectSink struct {
 
 func (c *collectSink) StartSheet(s pme.SheetResult) error {
 	if c.text && !s.ReturnType.Attendance() && c.restore == nil {
-		c.restore = softMemoryLimit(textReturnMemoryLimit)
+		c.restore = softMemoryLimit(textReturnLimit(liveHeap()))
 	}
 	return c.Sink.StartSheet(s)
 }

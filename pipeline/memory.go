@@ -3,6 +3,7 @@ package pipeline
 import (
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 )
 
 // ingestMemoryLimit is the Go runtime's soft memory limit while ingesting: by default the collector
@@ -20,6 +21,24 @@ const ingestMemoryLimit = 80 << 20
 // and 55-60 MB without it, 65 and 57-58 MB with it; SQLite 77-78 and 68-69, 74 and 66-67. The
 // readers of xlsx files and attendance extracts hold more, and keep ingestMemoryLimit.
 const textReturnMemoryLimit = 48 << 20
+
+// textReturnLimit is the limit for a CSV returns sheet in a process whose heap already holds live
+// bytes (a scheduled ingest in the web server, say): textReturnMemoryLimit, or what is live and
+// 32 MiB more, whichever is larger, so that the collector is never asked to keep a larger heap
+// under the limit than it can.
+func textReturnLimit(live uint64) int64 {
+	return max(textReturnMemoryLimit, int64(live)+32<<20)
+}
+
+// liveHeap returns the bytes the last collection found live (0 before the first).
+func liveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
 
 // softMemoryLimit sets the runtime's soft memory limit until the returned function is called,
 // unless GOMEMLIMIT already sets one.
