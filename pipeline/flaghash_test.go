@@ -2,10 +2,17 @@ package pipeline
 
 import (
 	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"pme"
+	"pme/fixtures"
 )
 
 // A rerun on the same day evaluates only the pupils whose facts changed; its cases must be those
@@ -94,4 +101,158 @@ func TestFlagRerunEvaluatesOnlyChangedPupils(t *testing.T) {
 			t.Fatalf("a run over every pupil changed what the rerun stored (%v)", err)
 		}
 	})
+}
+
+// A rerun after files reads only the pupils the files may have changed (store.FlagRun.ChangedSince)
+// and must store what a run over every pupil stores, on both backends: after a suspensions file
+// changing some events and naming a pupil never seen, and a reduced-timetable snapshot that drops
+// one pupil's timetable and changes another's (the school's earlier rows retired).
+func TestFlagRerunAfterFilesEqualsFullRun(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *Env) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		fx, err := fixtures.Generate(filepath.Join(dir, "a"), fixtures.Options{Pupils: 300, Seed: 7, Today: e.Today, Format: "csv"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for kind, path := range fx.Reference {
+			if _, err := e.Load(ctx, kind, path); err != nil {
+				t.Fatalf("load %s: %v", kind, err)
+			}
+		}
+		if _, err := e.Ingest(ctx, fx.Returns); err != nil {
+			t.Fatal(err)
+		}
+		// Another LA's returns, for a pupil this one has never seen.
+		other, err := fixtures.Generate(filepath.Join(dir, "b"), fixtures.Options{Pupils: 50, Seed: 8, Today: e.Today, Format: "csv"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := pupilsPerRange
+		pupilsPerRange = 40
+		defer func() { pupilsPerRange = old }()
+		if _, err := e.Flag(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var pupils int
+		if err := e.Store.DB().Get(&pupils, `SELECT COUNT(*) FROM pupil`); err != nil {
+			t.Fatal(err)
+		}
+
+		steps := []struct {
+			name  string
+			write func() string
+		}{
+			{"suspensions changed, a new pupil", func() string {
+				path := returnOf(t, fx.Returns, "_suspensions.csv")
+				rows := readReturn(t, path)
+				for i := 3; i < min(6, len(rows)); i++ {
+					rows[i][9] = strconv.Itoa(atoi(t, rows[i][9]) + 7) // Sessions*
+				}
+				stranger := readReturn(t, returnOf(t, other.Returns, "_suspensions.csv"))[3]
+				return writeReturn(t, dir, filepath.Base(path)[:7]+"_suspensions again.csv", append(rows, stranger))
+			}},
+			{"reduced timetables replaced", func() string {
+				path := returnOf(t, fx.Returns, "_reduced timetable.csv")
+				rows := readReturn(t, path)
+				if len(rows) < 5 {
+					t.Fatalf("reduced-timetable return of %d lines", len(rows))
+				}
+				rows[4][10] = "3" // Hours Per Week*
+				return writeReturn(t, dir, filepath.Base(path)[:7]+"_reduced timetable again.csv", append(rows[:3:3], rows[4:]...))
+			}},
+		}
+		for _, step := range steps {
+			in, err := e.Ingest(ctx, []string{step.write()})
+			if err != nil || len(in.Files) != 1 || in.Files[0].Status != "accepted" && in.Files[0].Status != "partial" {
+				t.Fatalf("%s: ingest %+v, %v", step.name, in, err)
+			}
+			// Runs stopped part-way (as a kill would) store nothing: neither cases nor the mark
+			// of where the facts stood, so the first run that completes reads the same pupils.
+			var inc FlagSummary
+			for i := 0; ; i++ {
+				stop, cancel := context.WithCancel(ctx)
+				time.AfterFunc(time.Duration(i*i)*time.Millisecond, cancel)
+				inc, err = e.Flag(stop)
+				stopped := stop.Err() != nil
+				cancel()
+				if err == nil {
+					break
+				}
+				if !stopped || i > 100 {
+					t.Fatalf("%s: run stopped after %d ms: %v", step.name, i*i, err)
+				}
+			}
+			if inc.Read == 0 || inc.Read >= pupils/2 || inc.Evaluated == 0 {
+				t.Errorf("%s: the rerun read %d pupils of %d and evaluated %d: want only those of the file", step.name, inc.Read, pupils, inc.Evaluated)
+			}
+			cases, err := e.Store.Cases(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Store.DB().Exec(`DELETE FROM flag_context`); err != nil {
+				t.Fatal(err)
+			}
+			full, err := e.Flag(ctx)
+			if err != nil || full.Read < pupils {
+				t.Fatalf("%s: the full run read %d of %d pupils, %v", step.name, full.Read, pupils, err)
+			}
+			again, err := e.Store.Cases(ctx)
+			if err != nil || full.Evaluated == 0 || !reflect.DeepEqual(again, cases) {
+				t.Fatalf("%s: a run over every pupil changed what the rerun stored (%v)", step.name, err)
+			}
+		}
+	})
+}
+
+// returnOf returns the first of the returns whose name ends with suffix.
+func returnOf(t *testing.T, paths []string, suffix string) string {
+	t.Helper()
+	for _, p := range paths {
+		if strings.HasSuffix(p, suffix) {
+			return p
+		}
+	}
+	t.Fatalf("no return ending %q", suffix)
+	return ""
+}
+
+// readReturn reads a CSV return: its title, school and header lines, then its rows.
+func readReturn(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func writeReturn(t *testing.T, dir, name string, rows [][]string) string {
+	t.Helper()
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	if err := w.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -235,3 +235,43 @@ func appendDate(b []byte, d pme.Date) []byte {
 	}
 	return appendInt(append(b, 1), d.Time().Unix())
 }
+
+// SharedHash hashes facts a pupil's hash (PupilHashes) takes from what is read for all pupils at
+// once: the school names, the social care matches and the attendance facts, each whole and in
+// order (matches and attendance by pupil). The same hash as a run before means that no pupil's
+// share of them changed since: a rerun then needs to compare only the pupils whose own rows, or
+// whose schools' reduced-timetable returns, changed (store.FlagRun.ChangedSince). A new pupil can
+// change another's matches (a plan matched twice is ambiguous): the matches are hashed whole.
+func SharedHash(names map[string]string, matches []pme.PlanMatch, att []pme.AttendanceFact) int64 {
+	h := sha256.New()
+	var b []byte
+	las := make([]string, 0, len(names))
+	for la := range names {
+		las = append(las, la)
+	}
+	slices.Sort(las)
+	b = appendInt(b, int64(len(las)))
+	for _, la := range las {
+		b = appendString(b, la)
+		b = appendString(b, names[la])
+	}
+	b = appendInt(b, int64(len(matches)))
+	for i := range matches {
+		b = appendMatch(b, &matches[i])
+		if len(b) > 1<<16 {
+			h.Write(b)
+			b = b[:0]
+		}
+	}
+	b = appendInt(b, int64(len(att)))
+	for i := range att {
+		b = appendAttendance(b, &att[i])
+		if len(b) > 1<<16 {
+			h.Write(b)
+			b = b[:0]
+		}
+	}
+	h.Write(b)
+	sum := h.Sum(nil)
+	return int64(binary.LittleEndian.Uint64(sum[:8]))
+}

@@ -4,19 +4,45 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"pme"
 )
 
-// PupilRange is the pupils whose ids are in [From, To). The rules run a range of pupils at a time,
-// so that memory holds one range's facts and cases, never the whole country's.
-type PupilRange struct{ From, To int64 }
+// PupilRange is the pupils whose ids are in [From, To), and among those only the ones Only lists
+// (in order) when it is not nil. The rules run a range of pupils at a time, so that memory holds
+// one range's facts and cases, never the whole country's; a rerun reads only the pupils that may
+// have changed (FlagRun.ChangedSince).
+type PupilRange struct {
+	From, To int64
+	Only     []int64
+}
+
+// rangeCond returns the condition that col, a pupil id, is in the range, and its arguments.
+func (r *Reader) rangeCond(col string, rg PupilRange) (string, []any) {
+	cond, args := col+` >= ? AND `+col+` < ?`, []any{rg.From, rg.To}
+	if rg.Only != nil {
+		in, arg := listCond(r.sqlite, col, rg.Only)
+		cond, args = cond+` AND `+in, append(args, arg)
+	}
+	return cond, args
+}
+
+// listCond is Store.inList for a Reader: col is one of vals, as one argument.
+func listCond(sqlite bool, col string, vals any) (string, any) {
+	if !sqlite {
+		return col + " = ANY(?)", pq.Array(vals)
+	}
+	b, _ := json.Marshal(vals)
+	return col + " IN (SELECT value FROM json_each(?))", string(b)
+}
 
 // AllPupils is every pupil.
 var AllPupils = PupilRange{From: math.MinInt64, To: math.MaxInt64}
@@ -115,10 +141,11 @@ func (r *Reader) MaxPupilID() (int64, error) {
 // Pupils returns the range's pupils with the latest details returned and any former (temporary)
 // UPNs, ordered by id.
 func (r *Reader) Pupils(rg PupilRange) ([]pme.StoredPupil, error) {
+	cond, args := r.rangeCond("id", rg)
 	pupils, err := scanSized(r, "pupils", `SELECT id, upn, surname, forename, dob, gender, nc_year, sen
-		FROM pupil WHERE id >= ? AND id < ? ORDER BY id`, func(p *pme.StoredPupil, dest []any) []any {
+		FROM pupil WHERE `+cond+` ORDER BY id`, func(p *pme.StoredPupil, dest []any) []any {
 		return append(dest, &p.ID, &p.UPN, &p.Surname, &p.Forename, &p.DOB, &p.Gender, &p.NCYear, &p.SEN)
-	}, rg.From, rg.To)
+	}, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load pupils: %w", err)
 	}
@@ -137,8 +164,9 @@ func (r *Reader) formerUPNs(rg PupilRange) (map[int64][]string, error) {
 		UPN     string `db:"upn"`
 		PupilID int64  `db:"pupil_id"`
 	}
-	if err := r.sel(&former, `SELECT upn, pupil_id FROM former_upn WHERE pupil_id >= ? AND pupil_id < ?
-		ORDER BY pupil_id, upn`, rg.From, rg.To); err != nil {
+	cond, args := r.rangeCond("pupil_id", rg)
+	if err := r.sel(&former, `SELECT upn, pupil_id FROM former_upn WHERE `+cond+`
+		ORDER BY pupil_id, upn`, args...); err != nil {
 		return nil, fmt.Errorf("load former UPNs: %w", err)
 	}
 	by := make(map[int64][]string, len(former))
@@ -179,10 +207,11 @@ func (r *Reader) EachPupil(fn func(pme.StoredPupil) error) error {
 // Timetables returns the range's reduced timetables in the schools' current snapshots, rows kept
 // from an earlier snapshot included (Stale set), ordered by pupil, school and start date.
 func (r *Reader) Timetables(rg PupilRange) ([]pme.StoredTimetable, error) {
-	const q = `SELECT id, pupil_id, laestab, stale, received, start_date, planned_end_date, actual_end_date,
+	cond, args := r.rangeCond("pupil_id", rg)
+	q := `SELECT id, pupil_id, laestab, stale, received, start_date, planned_end_date, actual_end_date,
 		hours_per_week, reason, parental_agreement, review_date
-		FROM timetable WHERE is_current AND pupil_id >= ? AND pupil_id < ? ORDER BY pupil_id, laestab, start_date, id`
-	out, err := selSized[pme.StoredTimetable](r, "timetables", q, rg.From, rg.To)
+		FROM timetable WHERE is_current AND ` + cond + ` ORDER BY pupil_id, laestab, start_date, id`
+	out, err := selSized[pme.StoredTimetable](r, "timetables", q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load current timetables: %w", err)
 	}
@@ -192,10 +221,11 @@ func (r *Reader) Timetables(rg PupilRange) ([]pme.StoredTimetable, error) {
 // Placements returns the range's AP placements in the schools' current snapshots, rows kept from
 // an earlier snapshot included (Stale set), ordered by pupil, school and start date.
 func (r *Reader) Placements(rg PupilRange) ([]pme.StoredPlacement, error) {
-	const q = `SELECT id, pupil_id, laestab, stale, received, provider_name, provider_urn, provider_ukprn,
+	cond, args := r.rangeCond("pupil_id", rg)
+	q := `SELECT id, pupil_id, laestab, stale, received, provider_name, provider_urn, provider_ukprn,
 		provider_registered, start_date, end_date, hours_at_provider, hours_at_school, reason
-		FROM placement WHERE is_current AND pupil_id >= ? AND pupil_id < ? ORDER BY pupil_id, laestab, start_date, id`
-	out, err := selSized[pme.StoredPlacement](r, "placements", q, rg.From, rg.To)
+		FROM placement WHERE is_current AND ` + cond + ` ORDER BY pupil_id, laestab, start_date, id`
+	out, err := selSized[pme.StoredPlacement](r, "placements", q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load current placements: %w", err)
 	}
@@ -213,12 +243,13 @@ func (r *Reader) Suspensions(rg PupilRange) ([]pme.StoredSuspension, error) {
 		// not, so it sorts.
 		order = `pupil_id, start_date, category, laestab`
 	}
+	cond, args := r.rangeCond("pupil_id", rg)
 	q := `SELECT id, pupil_id, laestab, received, category, start_date, sessions, reason, reason2, reason3,
-		sixth_day_provision FROM suspension WHERE pupil_id >= ? AND pupil_id < ? ORDER BY ` + order
+		sixth_day_provision FROM suspension WHERE ` + cond + ` ORDER BY ` + order
 	out, err := scanSized(r, "suspensions", q, func(e *pme.StoredSuspension, dest []any) []any {
 		return append(dest, &e.ID, &e.PupilID, &e.LAESTAB, &e.Received, &e.Category, &e.StartDate, &e.Sessions,
 			&e.Reason, &e.Reason2, &e.Reason3, &e.SixthDayProvision)
-	}, rg.From, rg.To)
+	}, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load suspensions: %w", err)
 	}
@@ -266,16 +297,19 @@ func (r *Reader) returnTypes(rg PupilRange, from pme.Date, suspensions []pme.Sto
 		PupilID int64  `db:"pupil_id"`
 		Type    string `db:"type"`
 	}
+	cond, in := r.rangeCond("pupil_id", rg)
 	q := `SELECT DISTINCT pupil_id, 'reduced-timetable' AS type FROM timetable
-			WHERE pupil_id >= ? AND pupil_id < ? AND received >= ? AND (actual_end_date IS NULL OR actual_end_date >= ?)
+			WHERE ` + cond + ` AND received >= ? AND (actual_end_date IS NULL OR actual_end_date >= ?)
 		UNION SELECT DISTINCT pupil_id, 'alternative-provision' AS type FROM placement
-			WHERE pupil_id >= ? AND pupil_id < ? AND received >= ? AND (end_date IS NULL OR end_date >= ?)`
-	args := []any{rg.From, rg.To, from, from, rg.From, rg.To, from, from}
+			WHERE ` + cond + ` AND received >= ? AND (end_date IS NULL OR end_date >= ?)`
+	var args []any
+	args = append(append(append(args, in...), from, from), in...)
+	args = append(args, from, from)
 	if !given {
 		q += `
 		UNION SELECT DISTINCT pupil_id, 'suspensions' AS type FROM suspension
-			WHERE pupil_id >= ? AND pupil_id < ? AND start_date >= ?`
-		args = append(args, rg.From, rg.To, from)
+			WHERE ` + cond + ` AND start_date >= ?`
+		args = append(append(args, in...), from)
 	}
 	if err := r.sel(&rows, q, args...); err != nil {
 		return nil, fmt.Errorf("load return types by pupil: %w", err)

@@ -48,23 +48,33 @@ func (f *FlagRun) ResetFactHashes(context int64) error {
 	return nil
 }
 
+// FactsMark is where the stored facts stood when a flag run read them: the highest file id it saw
+// and how many files it saw, how many former UPNs, how many pupils and the highest pupil id, and
+// Shared, a hash the caller gives of what the pupils share besides the run's context
+// (pipeline.Flag). See ChangedSince.
+type FactsMark struct {
+	File, Files, Former, Pupils, LastPupil, Shared int64
+}
+
 // FactsVersion returns a hash of the file ledger, the reference data loads and the number of rows
-// of each table of facts, read in the run's snapshot. Every change to facts comes with a file (an
-// ingest, a pupil merged by one) or a reference load, and a deletion changes a count: the same
-// version as the last run's means the facts it hashed are the facts now.
-func (f *FlagRun) FactsVersion() (int64, error) {
+// of each table of facts, read in the run's snapshot, and where the facts stand (a FactsMark
+// without Shared). Every change to facts comes with a file (an ingest, a pupil merged by one) or a
+// reference load, and a deletion changes a count: the same version as the last run's means the
+// facts it hashed are the facts now.
+func (f *FlagRun) FactsVersion() (int64, FactsMark, error) {
 	h := sha256.New()
 	// One row of subqueries: the rows of a UNION come in no promised order (a parallel plan
 	// interleaves them).
 	var counts struct {
 		Files, LastFile, Pupils, Former, Timetables, Placements, Suspensions int64
 	}
+	var lastPupil int64
 	q := `SELECT (SELECT COUNT(*) FROM file), (SELECT COALESCE(MAX(id), 0) FROM file), (SELECT COUNT(*) FROM pupil),
 		(SELECT COUNT(*) FROM former_upn), (SELECT COUNT(*) FROM timetable), (SELECT COUNT(*) FROM placement),
-		(SELECT COUNT(*) FROM suspension)`
+		(SELECT COUNT(*) FROM suspension), (SELECT COALESCE(MAX(id), 0) FROM pupil)`
 	if err := f.q.QueryRowxContext(f.ctx, q).Scan(&counts.Files, &counts.LastFile, &counts.Pupils, &counts.Former,
-		&counts.Timetables, &counts.Placements, &counts.Suspensions); err != nil {
-		return 0, fmt.Errorf("facts version: %w", err)
+		&counts.Timetables, &counts.Placements, &counts.Suspensions, &lastPupil); err != nil {
+		return 0, FactsMark{}, fmt.Errorf("facts version: %w", err)
 	}
 	var loads []struct {
 		Kind     string `db:"kind"`
@@ -72,19 +82,120 @@ func (f *FlagRun) FactsVersion() (int64, error) {
 		LoadedAt string `db:"loaded_at"`
 	}
 	if err := f.sel(&loads, `SELECT kind, row_count, CAST(loaded_at AS TEXT) AS loaded_at FROM reference_load ORDER BY kind`); err != nil {
-		return 0, fmt.Errorf("facts version: %w", err)
+		return 0, FactsMark{}, fmt.Errorf("facts version: %w", err)
 	}
 	fmt.Fprintf(h, "%+v %+v", counts, loads)
 	sum := h.Sum(nil)
-	return int64(binary.LittleEndian.Uint64(sum[:8])), nil
+	mark := FactsMark{File: counts.LastFile, Files: counts.Files, Former: counts.Former, Pupils: counts.Pupils, LastPupil: lastPupil}
+	return int64(binary.LittleEndian.Uint64(sum[:8])), mark, nil
 }
 
-// SetFactsVersion records the facts version the run's hashes describe.
-func (f *FlagRun) SetFactsVersion(version int64) error {
-	if _, err := f.tx.ExecContext(f.ctx, f.tx.Rebind(`UPDATE flag_context SET facts = ? WHERE id = 1`), version); err != nil {
+// SetFactsVersion records the facts version and mark (nil for none) the run's hashes describe.
+func (f *FlagRun) SetFactsVersion(version int64, mark *FactsMark) error {
+	q := f.tx.Rebind(`UPDATE flag_context SET facts = ?, mark_file = ?, mark_files = ?, mark_former = ?, mark_shared = ?,
+		mark_pupils = ?, mark_last_pupil = ? WHERE id = 1`)
+	m, file := FactsMark{}, sql.NullInt64{}
+	if mark != nil {
+		m, file = *mark, sql.NullInt64{Int64: mark.File, Valid: true}
+	}
+	if _, err := f.tx.ExecContext(f.ctx, q, version, file, m.Files, m.Former, m.Shared, m.Pupils, m.LastPupil); err != nil {
 		return fmt.Errorf("store facts version: %w", err)
 	}
 	return nil
+}
+
+// LastMark returns the mark the last run stored; ok is false when there is none.
+func (f *FlagRun) LastMark() (mark FactsMark, ok bool, err error) {
+	var row struct {
+		File      sql.NullInt64 `db:"mark_file"`
+		Files     int64         `db:"mark_files"`
+		Former    int64         `db:"mark_former"`
+		Pupils    int64         `db:"mark_pupils"`
+		LastPupil int64         `db:"mark_last_pupil"`
+		Shared    int64         `db:"mark_shared"`
+	}
+	err = f.tx.GetContext(f.ctx, &row, `SELECT mark_file, mark_files, mark_former, mark_pupils, mark_last_pupil, mark_shared
+		FROM flag_context WHERE id = 1`)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !row.File.Valid) {
+		return FactsMark{}, false, nil
+	}
+	if err != nil {
+		return FactsMark{}, false, fmt.Errorf("read facts mark: %w", err)
+	}
+	return FactsMark{File: row.File.Int64, Files: row.Files, Former: row.Former, Pupils: row.Pupils, LastPupil: row.LastPupil,
+		Shared: row.Shared}, true, nil
+}
+
+// ChangedSince returns, in order, the pupils whose facts may have changed since the run that
+// stored mark (now is the mark of the facts as they are), and the schools whose snapshots changed,
+// with ok set; ok is false when it cannot
+// tell, and every pupil's facts must be compared. Every write to the facts comes with a file, in
+// the file's transaction, and sets the file's id on what it writes: a pupil's details, a
+// suspension inserted or changed, a timetable or placement. The pupils are those of the files
+// after mark.File, and every pupil with a row at a school a snapshot sheet among them speaks for:
+// it retires, or marks stale, the school's rows from earlier sheets, and may change the school's
+// latest reduced-timetable return, which the facts of every pupil at the school name (the caller
+// adds the pupils with attendance there). It cannot tell when a file numbered before mark.File was
+// not yet committed when that run read (its rows carry an id at or below the mark), or when a
+// pupil was merged into another (rows moved, a pupil deleted, a former UPN added): the former UPNs'
+// count shows a merge, and the pupils' count any pupil deleted (no more than the mark's and those
+// numbered after it). A merge is the only deletion of facts: a snapshot retires rows, and
+// events are updated in place. What else pupils share (school
+// names, social care matches, attendance) is the caller's to compare (FactsMark.Shared).
+func (f *FlagRun) ChangedSince(mark, now FactsMark) (pupils []int64, schools []string, ok bool, err error) {
+	// The files then, and the pupils numbered since (through the primary key: a rerun's new pupils
+	// are few). An anti-join of the facts hashes with the pupils took longer than the rest.
+	var files, added int64
+	q := f.q.Rebind(`SELECT (SELECT COUNT(*) FROM file WHERE id <= ?), (SELECT COUNT(*) FROM pupil WHERE id > ?)`)
+	if err := f.q.QueryRowxContext(f.ctx, q, mark.File, mark.LastPupil).Scan(&files, &added); err != nil {
+		return nil, nil, false, fmt.Errorf("changed pupils: %w", err)
+	}
+	if files != mark.Files || now.Former != mark.Former || now.Pupils != mark.Pupils+added {
+		return nil, nil, false, nil
+	}
+	// The schools the snapshots since speak for: those their sheets name, and those of their rows.
+	var sheets []struct {
+		School  string `db:"school"`
+		Schools string `db:"schools"`
+	}
+	if err := f.sel(&sheets, `SELECT school, schools FROM file_sheet WHERE file_id > ? AND return_type <> 'suspensions'`,
+		mark.File); err != nil {
+		return nil, nil, false, fmt.Errorf("changed pupils: %w", err)
+	}
+	if err := f.sel(&schools, `SELECT laestab FROM timetable WHERE file_id > ? UNION SELECT laestab FROM placement WHERE file_id > ?`,
+		mark.File, mark.File); err != nil {
+		return nil, nil, false, fmt.Errorf("changed pupils: %w", err)
+	}
+	for _, sh := range sheets {
+		if sh.School != "" {
+			schools = append(schools, sh.School)
+		}
+		schools = append(schools, splitSchools(sh.Schools)...)
+	}
+	slices.Sort(schools)
+	schools = slices.Compact(schools)
+	// A table's pupils since: those of its rows the files wrote, and those at the schools.
+	since := func(table string) (string, []any) {
+		cond, args := `file_id > ?`, []any{mark.File}
+		if len(schools) > 0 {
+			in, arg := listCond(f.sqlite, "laestab", schools)
+			cond, args = cond+` OR `+in, append(args, arg)
+		}
+		return `SELECT pupil_id FROM ` + table + ` WHERE ` + cond, args
+	}
+	tq, targs := since("timetable")
+	plq, pargs := since("placement")
+	sq, sargs := since("suspension")
+	q = `SELECT id FROM pupil WHERE file_id > ?
+		UNION ` + sq + `
+		UNION ` + tq + `
+		UNION ` + plq + `
+		ORDER BY 1`
+	args := append(append(append([]any{mark.File}, sargs...), targs...), pargs...)
+	if err := f.sel(&pupils, q, args...); err != nil {
+		return nil, nil, false, fmt.Errorf("changed pupils: %w", err)
+	}
+	return pupils, schools, true, nil
 }
 
 // forgetFlagContext makes the next flag run evaluate every pupil: for writes to cases made
@@ -98,8 +209,8 @@ func forgetFlagContext(f *FlagRun) error {
 
 // FactHashes returns the range's stored facts hashes by pupil.
 func (f *FlagRun) FactHashes(rg PupilRange) (map[int64]int64, error) {
-	rows, err := f.q.QueryxContext(f.ctx, f.q.Rebind(`SELECT pupil_id, facts FROM flag_pupil WHERE pupil_id >= ? AND pupil_id < ?`),
-		rg.From, rg.To)
+	cond, args := f.rangeCond("pupil_id", rg)
+	rows, err := f.q.QueryxContext(f.ctx, f.q.Rebind(`SELECT pupil_id, facts FROM flag_pupil WHERE `+cond), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read facts hashes: %w", err)
 	}
