@@ -207,8 +207,12 @@ func forgetFlagContext(f *FlagRun) error {
 	return nil
 }
 
-// FactHashes returns the range's stored facts hashes by pupil.
+// FactHashes returns the range's stored facts hashes by pupil (only those of rg.Only when set).
+// The range is read whole and filtered here: 2,500 probes a range into the key cost more than the
+// range's 20,000 rows read in order (back to back: 9.7-10.4 s against 10.9-13.8 s a rerun).
 func (f *FlagRun) FactHashes(rg PupilRange) (map[int64]int64, error) {
+	only := rg.Only
+	rg.Only = nil
 	cond, args := f.rangeCond("pupil_id", rg)
 	rows, err := f.q.QueryxContext(f.ctx, f.q.Rebind(`SELECT pupil_id, facts FROM flag_pupil WHERE `+cond), args...)
 	if err != nil {
@@ -220,6 +224,11 @@ func (f *FlagRun) FactHashes(rg PupilRange) (map[int64]int64, error) {
 		var id, h int64
 		if err := rows.Scan(&id, &h); err != nil {
 			return nil, fmt.Errorf("read facts hashes: %w", err)
+		}
+		if only != nil {
+			if _, ok := slices.BinarySearch(only, id); !ok {
+				continue
+			}
 		}
 		out[id] = h
 	}
