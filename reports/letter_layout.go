@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -60,6 +61,22 @@ func layoutLetter(data pme.LetterData, blocks []letterBlock, font *LetterFont) (
 		return nil, fmt.Errorf("render letter %s: %w", data.ID, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// Warm prints a throwaway page in both faces of the font, so that fpdf's per-process work on it
+// (parsing each face and the tables every subset is cut from: third_party/fpdf/PATCH.md) is done.
+// The first letters otherwise wait for it, one after the other; called while the letters are
+// planned, it overlaps the database's work. It changes no letter's bytes.
+func (f *LetterFont) Warm() {
+	p := fpdf.NewCustom(&fpdf.InitType{OrientationStr: "P", UnitStr: "mm", SizeStr: "A4"})
+	p.AddUTF8FontFromBytes("letter", "", f.regular)
+	p.AddUTF8FontFromBytes("letter", "B", f.bold)
+	p.AddPage()
+	for _, style := range []string{"", "B"} {
+		p.SetFont("letter", style, bodyPt)
+		p.Write(lineH, "Warm")
+	}
+	_ = p.Output(io.Discard) // nothing to report: a letter that fails says why
 }
 
 func (p *letterPDF) setup(font *LetterFont) {
