@@ -277,7 +277,13 @@ func (utf *utf8FontFile) cidWidths(font *fontDefType, LastRune int) string {
 	if s.cidWidths == nil {
 		s.cidWidths = make(map[string]string)
 	}
-	s.cidWidths[string(key)] = w
+	if len(s.cidWidths) < cidWidthsLimit {
+		s.cidWidths[string(key)] = w
+	}
 	s.mu.Unlock()
 	return w
 }
+
+// cidWidthsLimit bounds the /W arrays kept per font (a few KB each) in a long-running process
+// (pme serve) that meets many sets of accented characters.
+const cidWidthsLimit = 2048
