@@ -78,8 +78,17 @@ func PlanLetters(run LetterRun) LetterPlan {
 		replyBy = ReplyBy(run.Today, run.Config.replyDays(), nil)
 	}
 	issued := make(map[string]bool, len(run.Issued))
+	// The letters already sent about each pupil's provision (school and kind), in ledger order:
+	// letterTrigger looks only at those, not at the whole ledger for every letter due.
+	type provision struct {
+		upn, laestab string
+		kind         pme.ReturnType
+	}
+	sent := map[provision][]pme.Letter{}
 	for _, l := range run.Issued {
 		issued[l.EpisodeKey] = true
+		p := provision{l.Episode.UPN, l.Episode.LAESTAB, l.Episode.Kind}
+		sent[p] = append(sent[p], l)
 	}
 	var plan LetterPlan
 	seen := map[string]bool{}
@@ -97,7 +106,7 @@ func PlanLetters(run LetterRun) LetterPlan {
 			plan.AlreadySent++
 			continue
 		}
-		trigger := letterTrigger(ep, run.Issued)
+		trigger := letterTrigger(ep, sent[provision{ep.UPN, ep.LAESTAB, ep.Kind}])
 		data, missing := buildLetterData(c, run.Config, run.Today, replyBy)
 		if len(missing) > 0 {
 			plan.NotProduced = append(plan.NotProduced, NotProduced{
