@@ -104,7 +104,7 @@ type sharedTables struct {
 
 	mu        sync.Mutex
 	cuts      map[string]cutFont // by cutKey(usedRunes)
-	cidWidths map[string]string  // the /W array, by widthsKey
+	cidWidths map[string]string  // the /W array, by LastRune and the runes above 255 used
 
 	cutOnce        sync.Once
 	cutKey         [3]int // metricsCount, numSymbols, locaFormat: the same bytes give the same
