@@ -105,8 +105,9 @@ func rulesOverEverything(t *testing.T, e *Env) []string {
 	return out
 }
 
-// ingestFixtures loads the reference data and ingests the returns of a synthetic LA.
-func ingestFixtures(t *testing.T, e *Env, pupils int) {
+// ingestFixtures loads the reference data and ingests the returns of a synthetic LA, and returns
+// what it generated.
+func ingestFixtures(t *testing.T, e *Env, pupils int) fixtures.Summary {
 	ctx := context.Background()
 	fx, err := fixtures.Generate(t.TempDir(), fixtures.Options{Pupils: pupils, Seed: 7, Today: e.Today, Format: "csv"})
 	if err != nil {
@@ -120,6 +121,7 @@ func ingestFixtures(t *testing.T, e *Env, pupils int) {
 	if _, err := e.Ingest(ctx, fx.Returns); err != nil {
 		t.Fatal(err)
 	}
+	return fx
 }
 
 // Random case ids collide (32 bits); each case must still get its own id, and its history.

@@ -111,18 +111,7 @@ func TestFlagRerunAfterFilesEqualsFullRun(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *Env) {
 		ctx := context.Background()
 		dir := t.TempDir()
-		fx, err := fixtures.Generate(filepath.Join(dir, "a"), fixtures.Options{Pupils: 300, Seed: 7, Today: e.Today, Format: "csv"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for kind, path := range fx.Reference {
-			if _, err := e.Load(ctx, kind, path); err != nil {
-				t.Fatalf("load %s: %v", kind, err)
-			}
-		}
-		if _, err := e.Ingest(ctx, fx.Returns); err != nil {
-			t.Fatal(err)
-		}
+		fx := ingestFixtures(t, e, 300)
 		// Another LA's returns, for a pupil this one has never seen.
 		other, err := fixtures.Generate(filepath.Join(dir, "b"), fixtures.Options{Pupils: 50, Seed: 8, Today: e.Today, Format: "csv"})
 		if err != nil {

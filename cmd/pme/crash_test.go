@@ -127,26 +127,11 @@ func TestCrashSafety(t *testing.T) {
 	for backend := range storetest.Backends(t) {
 		t.Run(backend, func(t *testing.T) {
 			ingestAll := func(dataDir, dbURL string, kill func(*exec.Cmd) bool) int {
-				kills := 0
-				for attempt := 0; attempt < 200; attempt++ {
+				return untilDone(t, "ingest", func() *exec.Cmd {
 					cmd := exec.Command(bin, "ingest")
 					cmd.Env = append(os.Environ(), "PME_TODAY=2026-11-27", "PME_DATA_DIR="+dataDir, "PME_DATABASE_URL="+dbURL, "PME_LOG_LEVEL=error")
-					if err := cmd.Start(); err != nil {
-						t.Fatal(err)
-					}
-					killed := kill(cmd)
-					err := cmd.Wait()
-					if killed {
-						kills++
-						continue
-					}
-					if err != nil {
-						t.Fatalf("ingest after %d kills: %v", kills, err)
-					}
-					return kills
-				}
-				t.Fatal("ingest never finished")
-				return kills
+					return cmd
+				}, kill)
 			}
 			dropAll := func(dataDir string) {
 				for _, r := range returns {
@@ -224,4 +209,30 @@ func checkFilesPlacedOnce(t *testing.T, dataDir string, returns []string) {
 			t.Errorf("%s is in archive/ or rejected/ %d times, want once", filepath.Base(r), n)
 		}
 	}
+}
+
+// untilDone runs the commands newCmd makes, one after the other, until one that kill (called
+// once the command has started) did not kill finishes; it fails the test if that one fails, and
+// returns how many were killed.
+func untilDone(t *testing.T, name string, newCmd func() *exec.Cmd, kill func(*exec.Cmd) bool) int {
+	t.Helper()
+	kills := 0
+	for attempt := 0; attempt < 200; attempt++ {
+		cmd := newCmd()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		killed := kill(cmd)
+		err := cmd.Wait()
+		if killed {
+			kills++
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s after %d kills: %v", name, kills, err)
+		}
+		return kills
+	}
+	t.Fatalf("%s never finished", name)
+	return kills
 }

@@ -59,25 +59,7 @@ func TestLettersCrashSafety(t *testing.T) {
 				return dir, dbURL
 			}
 			lettersUntilDone := func(dataDir, dbURL string, kill func(*exec.Cmd) bool) int {
-				kills := 0
-				for attempt := 0; attempt < 200; attempt++ {
-					cmd := run(dataDir, dbURL, "letters")
-					if err := cmd.Start(); err != nil {
-						t.Fatal(err)
-					}
-					killed := kill(cmd)
-					err := cmd.Wait()
-					if killed {
-						kills++
-						continue
-					}
-					if err != nil {
-						t.Fatalf("letters after %d kills: %v", kills, err)
-					}
-					return kills
-				}
-				t.Fatal("letters never finished")
-				return kills
+				return untilDone(t, "letters", func() *exec.Cmd { return run(dataDir, dbURL, "letters") }, kill)
 			}
 			// recorded returns the ledger's letters as id -> SHA-256 and file, checking each file.
 			recorded := func(dataDir, dbURL string) map[string]string {
