@@ -4,14 +4,12 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"pme"
 )
@@ -33,15 +31,6 @@ func (r *Reader) rangeCond(col string, rg PupilRange) (string, []any) {
 		cond, args = cond+` AND `+in, append(args, arg)
 	}
 	return cond, args
-}
-
-// listCond is Store.inList for a Reader: col is one of vals, as one argument.
-func listCond(sqlite bool, col string, vals any) (string, any) {
-	if !sqlite {
-		return col + " = ANY(?)", pq.Array(vals)
-	}
-	b, _ := json.Marshal(vals)
-	return col + " IN (SELECT value FROM json_each(?))", string(b)
 }
 
 // AllPupils is every pupil.

@@ -437,7 +437,12 @@ func (ft *FileTx) mergePupil(temp, perm int64) error {
 // array parameter for PostgreSQL, a JSON array read by json_each for SQLite. One statement serves
 // any number of values.
 func (s *Store) inList(col string, vals any) (string, any) {
-	if s.backend == Postgres {
+	return listCond(s.backend != Postgres, col, vals)
+}
+
+// listCond is inList for code that knows the backend only as sqlite (a Reader).
+func listCond(sqlite bool, col string, vals any) (string, any) {
+	if !sqlite {
 		return col + " = ANY(?)", pq.Array(vals)
 	}
 	b, _ := json.Marshal(vals)
